@@ -106,6 +106,11 @@ def derive(
         "default_database_url": default_database_url,
         # Servers the variant needs at run time (compose services, CI service containers).
         "services": [],
+        "cli_commands": [
+            "serve",
+            *(["migrate"] if flags["has_db"] else []),
+            *(["create-admin"] if flags["use_jwt"] else []),
+        ],
         "python_tag": "py" + python_version.replace(".", ""),
         "image_name": project_slug,
     }

@@ -1,0 +1,172 @@
+"""Pure ASGI middleware: it runs on every request, so no BaseHTTPMiddleware and no extra tasks."""
+
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_response
+
+logger = structlog.get_logger("access")
+
+# Accept a caller's X-Request-ID only if it is short and harmless to log and echo back.
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Request id (accepted or generated), one access line per request, and the 500 boundary.
+
+    An unhandled exception is logged here, with the request id still bound, and answered with the
+    error envelope; the client never sees a traceback.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if REQUEST_ID_RE.match(candidate):
+                    request_id = candidate
+                break
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        start = time.perf_counter()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            if started:
+                raise
+            response = error_response(scope, 500, "internal_error", "Internal server error")
+            await response(scope, receive, send_with_id)
+        finally:
+            logger.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+            )
+            structlog.contextvars.clear_contextvars()
+
+
+class SecurityHeadersMiddleware:
+    """nosniff, frame deny, referrer policy on every response; HSTS when asked (production)."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.headers = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ]
+        if hsts:
+            self.headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers:
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class TrustedHostMiddleware:
+    """Refuses requests whose Host header is not allowed, with the error envelope."""
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str]) -> None:
+        self.app = app
+        hosts = list(allowed_hosts)
+        self.allow_any = "*" in hosts
+        self.exact = {host for host in hosts if not host.startswith("*.")}
+        self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
+
+    def _allowed(self, host: str) -> bool:
+        return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = ""
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1").split(":")[0]
+                break
+        if self._allowed(host):
+            await self.app(scope, receive, send)
+            return
+        response = error_response(scope, 400, "invalid_host", "Invalid host header")
+        await response(scope, receive, send)
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 for bodies over the limit, by Content-Length or by counting streamed bytes."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    response = error_response(
+                        scope, 413, "payload_too_large", self._message()
+                    )
+                    await response(scope, receive, send)
+                    return
+                break
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI passes HTTPException through body parsing; the handler renders it.
+                    raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> str:
+        return f"Request body exceeds {self.max_bytes} bytes"

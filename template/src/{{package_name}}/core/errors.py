@@ -120,7 +120,9 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
         for error in exc.errors()
     ]
-    return error_response(request.scope, 422, "validation_error", "Request validation failed", details)
+    return error_response(
+        request.scope, 422, "validation_error", "Request validation failed", details
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

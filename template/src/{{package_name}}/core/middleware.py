@@ -87,7 +87,9 @@ class SecurityHeadersMiddleware:
             ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ]
         if hsts:
-            self.headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+            self.headers.append(
+                ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -147,9 +149,7 @@ class BodySizeLimitMiddleware:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > self.max_bytes:
-                    response = error_response(
-                        scope, 413, "payload_too_large", self._message()
-                    )
+                    response = error_response(scope, 413, "payload_too_large", self._message())
                     await response(scope, receive, send)
                     return
                 break

@@ -1,0 +1,5 @@
+import sys
+
+from tests.matrix.cli import main
+
+sys.exit(main())

@@ -1,0 +1,208 @@
+"""`python -m tests.matrix`: list or run the variant matrix (what `nox -s matrix` calls).
+
+python -m tests.matrix                      # the full matrix
+python -m tests.matrix --subset ci          # the covering subset (or: ci, default, full)
+python -m tests.matrix auth=jwt cache=none  # selection by answers
+python -m tests.matrix --shard 2/4          # the 2nd of 4 shards of the selection
+python -m tests.matrix --list [--refused]   # print the variants (and what Copier refuses)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tests.matrix import environment, report
+from tests.matrix.enumeration import Enumeration, Variant, enumerate_variants
+from tests.matrix.runner import REPO_ROOT, RunOptions, VariantResult, render, run_matrix
+from tests.matrix.subsets import SUBSETS, Selection, parse_shard, select, shard
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.matrix",
+        description="Render every selected variant of the template and run its own checks.",
+    )
+    parser.add_argument(
+        "selection",
+        nargs="*",
+        metavar="SUBSET|AXIS=VALUE",
+        help=f"a subset ({', '.join(SUBSETS)}) and/or answers such as auth=jwt (default: full)",
+    )
+    parser.add_argument("--subset", choices=SUBSETS, help="same as giving the subset name")
+    parser.add_argument("--shard", metavar="I/N", help="run only shard I of N (1-based)")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=int(os.environ.get("MATRIX_JOBS", 0)) or os.cpu_count() or 2,
+        help="variants run in parallel (default: CPU count)",
+    )
+    parser.add_argument("--list", action="store_true", help="print the variants and exit")
+    parser.add_argument(
+        "--refused", action="store_true", help="with --list: also the combinations Copier refuses"
+    )
+    parser.add_argument("--json", action="store_true", help="with --list: print JSON")
+    parser.add_argument("--template", type=Path, default=REPO_ROOT, help="template repository")
+    parser.add_argument(
+        "--vcs-ref",
+        default=None,
+        help='Copier vcs_ref (default: "HEAD" = the working tree, uncommitted changes included)',
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(os.environ.get(environment.WORKDIR, REPO_ROOT / "results" / "work")),
+        help="where variants are rendered (default: results/work)",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=REPO_ROOT / "results", help="where results are written"
+    )
+    parser.add_argument(
+        "--require-services",
+        action="store_true",
+        default=environment.require_services(),
+        help="fail (not skip) a variant whose server is unreachable (env REQUIRE_SERVICES=1)",
+    )
+    parser.add_argument("--step-timeout", type=float, default=1200.0, help="seconds per step")
+    parser.add_argument("--tail", type=int, default=40, help="log lines shown per failed step")
+    parser.add_argument(
+        "--mypy-cache",
+        choices=("shared", "variant"),
+        default="shared",
+        help="one mypy cache per Python version for all variants (default), or one per variant",
+    )
+    return parser
+
+
+def _print_list(
+    enumeration: Enumeration, variants: Sequence[Variant], args: argparse.Namespace
+) -> None:
+    if args.json:
+        payload: dict[str, object] = {
+            "axes": {
+                axis.name: {
+                    "values": list(axis.values),
+                    "default": axis.default,
+                    "primary": axis.primary,
+                }
+                for axis in enumeration.axes
+            },
+            "variants": [variant.to_json() for variant in variants],
+        }
+        if args.refused:
+            payload["refused"] = [
+                {"answers": dict(refusal.answers), "reason": refusal.reason}
+                for refusal in enumeration.refused
+            ]
+        print(json.dumps(payload, indent=2, default=str))
+        return
+    for variant in variants:
+        services = f"  [needs {', '.join(variant.services)}]" if variant.services else ""
+        print(f"{variant.label}{services}")
+    print(f"{len(variants)} of {len(enumeration.variants)} valid variants")
+    if args.refused:
+        print(f"\nrefused by copier.yml's validators ({len(enumeration.refused)}):")
+        for refusal in enumeration.refused:
+            print(f"  {refusal.label}: {refusal.reason}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["render"]:
+        return _render_main(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        selection = Selection.parse([*args.selection, *([args.subset] if args.subset else [])])
+        enumeration = enumerate_variants(args.template, args.vcs_ref)
+        variants = select(enumeration, selection)
+        shard_name = ""
+        if args.shard:
+            index, count = parse_shard(args.shard)
+            variants = shard(variants, index, count)
+            shard_name = f"-shard-{index}of{count}"
+    except ValueError as error:
+        print(f"matrix: {error}", file=sys.stderr)
+        return 2
+    if args.list:
+        _print_list(enumeration, variants, args)
+        return 0
+
+    total = len(variants)
+    numbers = {variant: number for number, variant in enumerate(variants, start=1)}
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def say(text: str) -> None:
+        with lock:
+            print(f"[{time.monotonic() - started:7.1f}s] {text}", flush=True)
+
+    def progress(variant: Variant, step: str) -> None:
+        say(f"{numbers[variant]:>{len(str(total))}}/{total} {variant.slug}: {step}")
+
+    def done(result: VariantResult) -> None:
+        extra = f" ({result.reason})" if result.reason else ""
+        say(
+            f"{numbers[result.variant]:>{len(str(total))}}/{total} {result.variant.slug}: "
+            f"{result.status.upper()} in {result.seconds:.1f}s{extra}"
+        )
+
+    selection_text = " ".join(args.selection) or (args.subset or "full")
+    say(
+        f"matrix: {total} variant(s) [{selection_text}{' ' + args.shard if args.shard else ''}] "
+        f"of {len(enumeration.variants)} valid, {args.jobs} in parallel, work in {args.workdir}"
+    )
+    options = RunOptions(
+        template_root=args.template.resolve(),
+        workdir=args.workdir.resolve(),
+        cache_dir=(args.workdir / ".." / "cache").resolve(),
+        vcs_ref=args.vcs_ref,
+        require_services=args.require_services,
+        step_timeout=args.step_timeout,
+        tail_lines=args.tail,
+        mypy_cache=args.mypy_cache,
+    )
+    results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
+    wall = time.monotonic() - started
+    summary = report.summarize(results, wall)
+
+    print()
+    print(report.table(results, summary))
+    for result in results:
+        if result.status == "failed":
+            print()
+            print(result.failure_report())
+    name = "matrix" + shard_name
+    meta = {
+        "selection": selection_text,
+        "shard": args.shard,
+        "jobs": args.jobs,
+        "valid_variants": len(enumeration.variants),
+        "template": str(options.template_root),
+        "vcs_ref": options.resolved_vcs_ref(),
+    }
+    json_path, md_path = report.write(results, summary, args.results, name, meta)
+    print()
+    print(f"results: {json_path} {md_path}")
+    print(summary.line)
+    return 1 if summary.failed else 0
+
+
+def _render_main(argv: Sequence[str]) -> int:
+    """`python -m tests.matrix render`: the render step, in its own process."""
+    parser = argparse.ArgumentParser(prog="python -m tests.matrix render")
+    parser.add_argument("--src", type=Path, required=True)
+    parser.add_argument("--dst", type=Path, required=True)
+    parser.add_argument("--data", required=True, help="answers as a JSON object")
+    parser.add_argument("--vcs-ref", default=None)
+    args = parser.parse_args(argv)
+    data = json.loads(args.data)
+    print(f"copier copy --trust --defaults --vcs-ref {args.vcs_ref} {args.src} {args.dst} {data}")
+    render(args.src, args.dst, data, args.vcs_ref)
+    return 0

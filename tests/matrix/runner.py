@@ -1,0 +1,353 @@
+"""How one variant is proven: render it, then run its own checks, as a user would.
+
+The steps are the README's commands of a generated service: render (`copier copy --defaults
+--vcs-ref HEAD` through Copier's Python API), `uv sync`, `uv run ruff check`, `uv run ruff format
+--check`, `uv run mypy`, `uv run pytest`. `nox -s matrix` (tests/matrix/cli.py) and pytest's
+tests/test_variants.py both call `run_variant` below: one code path.
+
+Rendering from the working tree: Copier renders a local git template at `vcs_ref="HEAD"` from a
+clone of the last commit plus a commit of every uncommitted change (tracked or untracked, minus
+.gitignore'd files), so work in progress is tested without committing. With `vcs_ref=None`
+Copier would render the highest PEP 440 tag instead, once the repository has one; the matrix
+therefore always passes "HEAD" for a git working tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tests.matrix import environment
+from tests.matrix.enumeration import PROJECT_DIR_NAME, Variant
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Status = Literal["passed", "failed", "skipped"]
+StepStatus = Literal["passed", "failed", "not run"]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    # Arguments after `uv` (None: the render step, which runs Copier).
+    uv_args: tuple[str, ...] | None
+    # A failed gate stops the variant; a failed check lets the other checks still run.
+    gate: bool = False
+
+
+STEPS = (
+    Step("render", None, gate=True),
+    Step("sync", ("sync",), gate=True),
+    Step("ruff-check", ("run", "--no-sync", "ruff", "check")),
+    Step("ruff-format", ("run", "--no-sync", "ruff", "format", "--check")),
+    Step("mypy", ("run", "--no-sync", "mypy")),
+    Step("pytest", ("run", "--no-sync", "pytest")),
+)
+STEP_NAMES = tuple(step.name for step in STEPS)
+
+
+@dataclass
+class StepResult:
+    name: str
+    status: StepStatus
+    seconds: float = 0.0
+    returncode: int | None = None
+    log: Path | None = None
+    tail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "seconds": round(self.seconds, 2),
+            "returncode": self.returncode,
+            "log": str(self.log) if self.log else None,
+        }
+
+
+@dataclass
+class VariantResult:
+    variant: Variant
+    status: Status
+    reason: str = ""
+    steps: list[StepResult] = field(default_factory=list)
+    seconds: float = 0.0
+    run_id: str = ""
+    directory: Path | None = None
+
+    @property
+    def failed_steps(self) -> list[StepResult]:
+        return [step for step in self.steps if step.status == "failed"]
+
+    def step(self, name: str) -> StepResult | None:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        return None
+
+    def failure_report(self) -> str:
+        """What failed and the last lines each failed step printed."""
+        lines = [
+            f"{self.variant.label}: {self.status}" + (f" ({self.reason})" if self.reason else "")
+        ]
+        for step in self.failed_steps:
+            lines.append(f"--- {step.name} failed (exit {step.returncode}); log: {step.log}")
+            lines.append(step.tail.rstrip())
+        if self.directory:
+            lines.append(f"--- rendered project kept in {self.directory / PROJECT_DIR_NAME}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant.to_json(),
+            "status": self.status,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 2),
+            "run_id": self.run_id,
+            "directory": str(self.directory) if self.directory else None,
+            "steps": [step.to_json() for step in self.steps],
+        }
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    template_root: Path = REPO_ROOT
+    # Variant N is rendered into workdir/<slug>/my-service, with its logs in workdir/<slug>/logs.
+    workdir: Path = REPO_ROOT / "results" / "work"
+    # Caches shared by all variants (mypy's, per Python version); uv uses its own shared cache.
+    cache_dir: Path = REPO_ROOT / "results" / "cache"
+    vcs_ref: str | None = None  # None: "HEAD" for a git working tree (see module docstring)
+    require_services: bool = False
+    step_timeout: float = 1200.0
+    tail_lines: int = 40
+    # "shared": one mypy cache per Python version for all variants; "variant": each its own.
+    mypy_cache: Literal["shared", "variant"] = "shared"
+    uv: str = ""
+
+    def resolved_vcs_ref(self) -> str | None:
+        if self.vcs_ref is not None:
+            return self.vcs_ref
+        return "HEAD" if (self.template_root / ".git").exists() else None
+
+
+def find_uv() -> str:
+    """The real uv binary.
+
+    `uv run` exports it as UV. A `uv` found on PATH may be a pyenv shim, which picks its Python by
+    the `.python-version` of the current folder, and a rendered service has one of its own: resolve
+    the shim once, from here, instead.
+    """
+    candidate = os.environ.get("UV", "")
+    if candidate and Path(candidate).is_file():
+        return candidate
+    try:
+        from uv import find_uv_bin  # the `uv` wheel, when installed in this environment
+
+        return str(find_uv_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    found = shutil.which("uv")
+    if not found:
+        raise RuntimeError("uv not found: install it (`pip install uv`) or set UV=/path/to/uv")
+    if "shims" in Path(found).parts and shutil.which("pyenv"):
+        resolved = subprocess.run(
+            ["pyenv", "which", "uv"], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+        ).stdout.strip()
+        if resolved:
+            return resolved
+    return found
+
+
+def tail(path: Path, lines: int) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _run(
+    command: Sequence[str], cwd: Path, env: dict[str, str], log: Path, timeout: float
+) -> tuple[int, float]:
+    """Run `command`, its output into `log`; on timeout kill its whole process group."""
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        out.write(f"$ cd {cwd} && {' '.join(command)}\n")
+        out.flush()
+        process = subprocess.Popen(
+            list(command),
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            out.write(f"\n[matrix] timed out after {timeout:.0f} s\n")
+            returncode = -9
+    return returncode, time.monotonic() - started
+
+
+def render_command(variant: Variant, options: RunOptions, destination: Path) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "tests.matrix",
+        "render",
+        "--src",
+        str(options.template_root),
+        "--dst",
+        str(destination),
+        "--data",
+        json.dumps(variant.data),
+    ]
+    if ref := options.resolved_vcs_ref():
+        command += ["--vcs-ref", ref]
+    return command
+
+
+def render(src: Path, dst: Path, data: dict[str, Any], vcs_ref: str | None) -> None:
+    """Render one variant with Copier's Python API, as `copier copy --trust --defaults` does."""
+    import warnings
+
+    import copier
+    from copier.errors import DirtyLocalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DirtyLocalWarning)
+        copier.run_copy(
+            str(src),
+            dst,
+            data=data,
+            defaults=True,
+            unsafe=True,
+            vcs_ref=vcs_ref,
+            quiet=True,
+            settings=copier.Settings(),  # not the user's settings file: same answers everywhere
+        )
+
+
+def _python_version(project: Path, variant: Variant) -> str:
+    try:
+        return (project / ".python-version").read_text(encoding="utf-8").strip()
+    except OSError:
+        return str(variant.context.get("python_version", "default"))
+
+
+Progress = Callable[[Variant, str], None]
+
+
+def run_variant(
+    variant: Variant, options: RunOptions, slot: int = 0, progress: Progress | None = None
+) -> VariantResult:
+    """Render `variant` and run its checks; never raises for a failing variant."""
+    started = time.monotonic()
+    run_id = environment.new_run_id()
+    directory = options.workdir / variant.slug
+    result = VariantResult(variant=variant, status="passed", run_id=run_id, directory=directory)
+
+    down = environment.unreachable(variant.services)
+    if down:
+        result.status = "failed" if options.require_services else "skipped"
+        result.reason = "service unreachable: " + ", ".join(down)
+        if options.require_services:
+            result.reason += f" ({environment.REQUIRE_SERVICES}=1)"
+        result.steps = [StepResult(step.name, "not run") for step in STEPS]
+        result.seconds = time.monotonic() - started
+        return result
+
+    if directory.exists():
+        shutil.rmtree(directory)
+    logs = directory / "logs"
+    logs.mkdir(parents=True)
+    project = directory / PROJECT_DIR_NAME
+    variables = environment.variant_variables(variant.services, run_id, slot)
+    env = environment.step_environment(variables)
+    uv = options.uv or find_uv()
+
+    stopped = False
+    for step in STEPS:
+        if stopped:
+            result.steps.append(StepResult(step.name, "not run"))
+            continue
+        if progress:
+            progress(variant, step.name)
+        log = logs / f"{STEPS.index(step) + 1}-{step.name}.log"
+        if step.uv_args is None:
+            command = render_command(variant, options, project)
+            cwd = REPO_ROOT
+            step_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        else:
+            command = [uv, *step.uv_args]
+            cwd = project
+            step_env = dict(env)
+            if step.name == "mypy" and options.mypy_cache == "shared":
+                cache = options.cache_dir / "mypy" / _python_version(project, variant)
+                cache.mkdir(parents=True, exist_ok=True)
+                step_env["MYPY_CACHE_DIR"] = str(cache)
+        returncode, seconds = _run(command, cwd, step_env, log, options.step_timeout)
+        status: StepStatus = "passed" if returncode == 0 else "failed"
+        result.steps.append(
+            StepResult(
+                step.name,
+                status,
+                seconds=seconds,
+                returncode=returncode,
+                log=log,
+                tail=tail(log, options.tail_lines) if status == "failed" else "",
+            )
+        )
+        if status == "failed":
+            result.status = "failed"
+            result.reason = f"{step.name} failed"
+            stopped = step.gate
+    if len(result.failed_steps) > 1:
+        result.reason = "failed: " + ", ".join(step.name for step in result.failed_steps)
+    result.seconds = time.monotonic() - started
+    (directory / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
+    return result
+
+
+def run_matrix(
+    variants: Sequence[Variant],
+    options: RunOptions,
+    jobs: int = 2,
+    progress: Progress | None = None,
+    done: Callable[[VariantResult], None] | None = None,
+) -> list[VariantResult]:
+    """Run `variants` on `jobs` parallel workers; results in the order of `variants`."""
+    if not options.uv:
+        options = RunOptions(**{**options.__dict__, "uv": find_uv()})
+    slots = list(range(max(jobs, 1)))
+    lock = threading.Lock()
+
+    def one(variant: Variant) -> VariantResult:
+        with lock:
+            slot = slots.pop(0)
+        try:
+            result = run_variant(variant, options, slot=slot, progress=progress)
+        finally:
+            with lock:
+                slots.append(slot)
+        if done:
+            done(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="variant") as pool:
+        return list(pool.map(one, variants))

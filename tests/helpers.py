@@ -1,0 +1,176 @@
+"""Shared helpers of the template tests: the variant list, rendering, reading rendered projects."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.matrix.enumeration import (
+    PROJECT_DIR_NAME,
+    Enumeration,
+    enumerate_variants,
+    format_value,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+COPIER_YML = REPO / "copier.yml"
+
+# Every variant renders into a folder of this name; `--defaults` derives the names from it.
+PROJECT_DIR = PROJECT_DIR_NAME
+PACKAGE = PROJECT_DIR.replace("-", "_")
+
+# Never copied into the template snapshot the tests render from.
+SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".nox",
+    "__pycache__",
+    "*.py[co]",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "results",
+    "site",
+    ".bench",
+)
+
+Answers = dict[str, Any]
+
+
+@cache
+def copier_config() -> dict[str, Any]:
+    data = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def questions() -> dict[str, dict[str, Any]]:
+    """The questions of copier.yml (every key that is not a `_setting`), in order."""
+    return {
+        name: spec
+        for name, spec in copier_config().items()
+        if not name.startswith("_") and isinstance(spec, dict)
+    }
+
+
+def choice_values(spec: Mapping[str, Any]) -> list[str]:
+    """The answer values a question offers (copier accepts a list or a label -> value mapping)."""
+    choices = spec.get("choices") or []
+    values = choices.values() if isinstance(choices, dict) else choices
+    return [str(value) for value in values]
+
+
+@cache
+def _enumeration() -> Enumeration:
+    return enumerate_variants(REPO)
+
+
+def variants() -> tuple[Answers, ...]:
+    """Every valid combination of the primary axes (the matrix machinery's enumeration, computed
+    from copier.yml's choices and validators by Copier itself), the default one first."""
+    return tuple(variant.data for variant in _enumeration().variants)
+
+
+def default_variant() -> Answers:
+    """The primary axes' default answers."""
+    default = _enumeration().default
+    assert default is not None, "the default answers are not a valid combination"
+    return default.data
+
+
+def variant_id(answers: Mapping[str, Any]) -> str:
+    return ",".join(f"{key}={format_value(value)}" for key, value in answers.items())
+
+
+def snapshot_template(dst: Path) -> Path:
+    """Copy the template as it is in the work tree (committed or not) to a plain folder.
+
+    Rendering from a folder that is not a git repository skips Copier's clone of the template,
+    so every render is cheaper and sees uncommitted work too.
+    """
+    shutil.copytree(REPO, dst, ignore=SNAPSHOT_IGNORE)
+    return dst
+
+
+def render(src: Path, dst: Path, answers: Mapping[str, Any]) -> Path:
+    """Render the template at `src` into `dst` with `answers`, the rest defaults (`--defaults`)."""
+    from copier import run_copy
+
+    run_copy(str(src), str(dst), data=dict(answers), defaults=True, unsafe=True, quiet=True)
+    return dst
+
+
+def rendered_files(project: Path) -> Iterator[Path]:
+    """Every file of a rendered project, as paths relative to it."""
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and ".git" not in path.relative_to(project).parts:
+            yield path.relative_to(project)
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None for a binary file."""
+    data = path.read_bytes()
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def read_answers(project: Path) -> dict[str, Any]:
+    data = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def read_pyproject(project: Path) -> dict[str, Any]:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def distribution_names(requirements: list[Any]) -> set[str]:
+    """Normalized distribution names of PEP 508 requirements (include-group tables skipped)."""
+    names = set()
+    for requirement in requirements:
+        if isinstance(requirement, str) and (match := _REQUIREMENT_NAME.match(requirement)):
+            names.add(re.sub(r"[-_.]+", "-", match.group(1)).lower())
+    return names
+
+
+def all_dependencies(project: Path) -> set[str]:
+    """Every distribution the rendered project depends on: runtime, extras and dependency groups."""
+    pyproject = read_pyproject(project)
+    project_table = pyproject.get("project", {})
+    requirements: list[Any] = list(project_table.get("dependencies", []))
+    for extra in project_table.get("optional-dependencies", {}).values():
+        requirements += extra
+    for group in pyproject.get("dependency-groups", {}).values():
+        requirements += group
+    return distribution_names(requirements)
+
+
+def copier_copy(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `copier copy --trust --defaults ARGS` through the CLI, as a user types it."""
+    return subprocess.run(
+        [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def ruff() -> list[str]:
+    """Command prefix running the ruff of the repository's environment."""
+    return [sys.executable, "-m", "ruff"]

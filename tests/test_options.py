@@ -1,0 +1,187 @@
+"""No file, import, dependency or setting of an option that was not chosen; all of them when it was.
+
+The footprints below are written from the contracts (DESIGN.md, issue 2), not read from
+extensions/context.py, so a stale exclusion list there shows up here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+import pytest
+
+from tests.conftest import Renders
+from tests.helpers import (
+    PACKAGE,
+    Answers,
+    all_dependencies,
+    read_text,
+    rendered_files,
+    variant_id,
+    variants,
+)
+
+VARIANTS = variants()
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a feature brings into the project: present when it is chosen, absent otherwise."""
+
+    chosen: Callable[[Answers], bool]
+    paths: tuple[str, ...] = ()  # files or folders, relative to the project
+    dependencies: tuple[str, ...] = ()  # distribution names, in any dependency list
+    # Only checked for absence (a feature need not import all of them itself):
+    modules: tuple[str, ...] = ()  # import names, with their submodules
+    words: tuple[str, ...] = ()  # text in any rendered file (case-insensitive)
+    settings: tuple[str, ...] = ()  # environment variable name patterns in .env.example
+
+
+FEATURES = {
+    "database": Footprint(
+        chosen=lambda answers: answers["database"] != "none",
+        paths=(
+            f"src/{PACKAGE}/db",
+            f"src/{PACKAGE}/items/repository.py",
+            "tests/test_migrations.py",
+        ),
+        dependencies=("sqlalchemy", "alembic"),
+        modules=("sqlalchemy", "alembic", f"{PACKAGE}.db"),
+        words=("sqlalchemy", "alembic"),
+        settings=(r"DATABASE_\w*",),
+    ),
+    "sqlite": Footprint(
+        chosen=lambda answers: answers["database"] == "sqlite",
+        dependencies=("aiosqlite",),
+        modules=("aiosqlite",),
+        words=("aiosqlite",),
+    ),
+    "jwt": Footprint(
+        chosen=lambda answers: answers["auth"] == "jwt",
+        paths=(
+            f"src/{PACKAGE}/auth",
+            f"src/{PACKAGE}/users",
+            f"src/{PACKAGE}/core/security.py",
+            "tests/test_auth.py",
+            "tests/test_users.py",
+        ),
+        dependencies=("pyjwt", "pwdlib"),
+        modules=(
+            "jwt",
+            "pwdlib",
+            "multipart",
+            "email_validator",
+            f"{PACKAGE}.auth",
+            f"{PACKAGE}.users",
+            f"{PACKAGE}.core.security",
+        ),
+        words=("pyjwt", "pwdlib", "argon2", "refresh_token", "access_token", "create-admin"),
+        settings=(r"\w*TOKEN\w*", r"JWT_\w*"),
+    ),
+    "jwt-only dependencies": Footprint(
+        # Form parsing (OAuth2 password login) and e-mail validation serve the users of auth=jwt.
+        chosen=lambda answers: answers["auth"] == "jwt",
+        dependencies=("python-multipart", "email-validator"),
+    ),
+    "cache": Footprint(
+        chosen=lambda answers: answers["cache"] != "none",
+        paths=(f"src/{PACKAGE}/cache", "tests/test_cache.py"),
+        modules=(f"{PACKAGE}.cache",),
+        settings=(r"\w*CACHE\w*",),
+    ),
+}
+
+
+# An import statement as ruff format writes it (a parenthesized name list may span lines). A regex,
+# not ast: the test runner's Python may be older than the variant's (PEP 695 syntax in 3.12+ code).
+IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|.*)"
+    r"|import[ \t]+(?P<modules>.*))$",
+    re.MULTILINE,
+)
+
+
+def _names(text: str) -> list[str]:
+    """`a as b, c  # note` -> [a, c]."""
+    text = re.sub(r"#.*", "", text).strip("() \n")
+    return [item.split()[0] for item in text.replace("\n", " ").split(",") if item.strip()]
+
+
+def imported_modules(path: PurePath, source: str) -> set[str]:
+    """Absolute names of every module a Python file imports (relative imports resolved)."""
+    parts = list(path.with_suffix("").parts)
+    if parts[0] == "src":
+        parts = parts[1:]
+    package = parts[:-1]  # the package the file belongs to
+    names: set[str] = set()
+    for match in IMPORT_STATEMENT.finditer(source):
+        if match["modules"] is not None:
+            names.update(_names(match["modules"]))
+            continue
+        module = match["module"]
+        level = len(module) - len(module.lstrip("."))
+        if level:
+            base = package[: len(package) - level + 1]
+            module = ".".join([*base, *([module[level:]] if module[level:] else [])])
+        names.add(module)
+        # `from pkg import cache` may import a submodule.
+        names.update(f"{module}.{name}" for name in _names(match["names"]))
+    return names
+
+
+def test_imported_modules() -> None:
+    source = (
+        "import jwt\nfrom .cache import Cache\nfrom .. import users\nfrom my_service.db import x\n"
+    )
+    names = imported_modules(PurePath("src/my_service/items/service.py"), source)
+    assert {"jwt", "my_service.items.cache", "my_service.users", "my_service.db"} <= names
+
+
+def env_names(project: Path) -> list[str]:
+    names = []
+    for line in (project / ".env.example").read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"\s*#?\s*([A-Z][A-Z0-9_]*)=", line):
+            names.append(match.group(1))
+    return names
+
+
+def footprint_problems(
+    project: Path, feature: str, footprint: Footprint, chosen: bool
+) -> list[str]:
+    problems = []
+    for name in footprint.paths:
+        if (project / name).exists() != chosen:
+            problems.append(f"{feature}: {name} {'missing' if chosen else 'rendered'}")
+    dependencies = all_dependencies(project)
+    for dist in footprint.dependencies:
+        if (dist in dependencies) != chosen:
+            problems.append(f"{feature}: dependency {dist} {'missing' if chosen else 'listed'}")
+    if chosen:
+        return problems
+    for name in env_names(project):
+        if any(re.fullmatch(pattern, name) for pattern in footprint.settings):
+            problems.append(f"{feature}: setting {name} in .env.example")
+    words = [word.lower() for word in footprint.words]
+    for path in rendered_files(project):
+        text = read_text(project / path)
+        if text is None or path.name == ".copier-answers.yml":
+            continue
+        lowered = text.lower()
+        problems += [f"{feature}: {path} mentions {word!r}" for word in words if word in lowered]
+        if path.suffix == ".py":
+            for module in sorted(imported_modules(path, text)):
+                if any(module == m or module.startswith(f"{m}.") for m in footprint.modules):
+                    problems.append(f"{feature}: {path} imports {module}")
+    return problems
+
+
+@pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)
+def test_only_chosen_options_are_rendered(renders: Renders, answers: Answers) -> None:
+    project = renders.get(answers)
+    problems = []
+    for feature, footprint in FEATURES.items():
+        problems += footprint_problems(project, feature, footprint, footprint.chosen(answers))
+    assert not problems, "\n".join(problems)

@@ -13,6 +13,7 @@ over the non-default variants so that every value is rendered and tested somewhe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import tempfile
@@ -148,6 +149,13 @@ class Questionnaire:
     def __init__(self, worker: Worker) -> None:
         self.worker = worker
         self.questions: dict[str, dict[str, Any]] = dict(worker.template.questions_data)
+        # Copier compiles every templated value (defaults, validators, `when`) anew on each use;
+        # asked hundreds of times, the same few strings dominate. Compile each one once. (An
+        # unhashable value raises TypeError, as from_string does for a non-string: Copier handles
+        # both the same way.)
+        env = worker.jinja_env
+        compile_once = functools.lru_cache(maxsize=None)(env.from_string)
+        env.from_string = compile_once  # type: ignore[method-assign,assignment]
 
     def ask(self, data: Mapping[str, Answer]) -> tuple[dict[str, Any], set[str]]:
         """Answers Copier ends up with for `data` (+ defaults), and the questions it did not ask.
@@ -167,6 +175,17 @@ class Questionnaire:
             if key in self.questions and key not in answers.hidden
         }
         return combined, set(answers.hidden)
+
+    def asked(self, data: Mapping[str, Answer]) -> dict[str, Answer]:
+        """`data` without the answers to questions whose `when:` is false for it.
+
+        For a refused combination, where Copier stopped before telling what it would not ask.
+        """
+        return {
+            name: value
+            for name, value in data.items()
+            if "when" not in self.questions[name] or self.question(name).get_when()
+        }
 
     def question(self, name: str) -> Question:
         worker = self.worker
@@ -255,7 +274,9 @@ def enumerate_variants(template_root: Path, vcs_ref: str | None = None) -> Enume
             try:
                 answers, hidden = asker.ask(data)
             except Refused as error:
-                refused.append(Refusal(tuple(data.items()), str(error)))
+                refusal = Refusal(tuple(asker.asked(data).items()), str(error))
+                if refusal not in refused:
+                    refused.append(refusal)
                 continue
             # A question Copier did not ask (`when:` false) is not an axis of this variant.
             key = tuple((name, value) for name, value in data.items() if name not in hidden)

@@ -14,6 +14,7 @@ therefore always passes "HEAD" for a git working tree.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -22,8 +23,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -104,7 +106,7 @@ class VariantResult:
         for step in self.failed_steps:
             lines.append(f"--- {step.name} failed (exit {step.returncode}); log: {step.log}")
             lines.append(step.tail.rstrip())
-        if self.directory:
+        if self.directory and (self.directory / PROJECT_DIR_NAME).exists():
             lines.append(f"--- rendered project kept in {self.directory / PROJECT_DIR_NAME}")
         return "\n".join(lines)
 
@@ -131,7 +133,8 @@ class RunOptions:
     require_services: bool = False
     step_timeout: float = 1200.0
     tail_lines: int = 40
-    # "shared": one mypy cache per Python version for all variants; "variant": each its own.
+    # "shared": each variant's mypy starts from a warm seed cache per Python version (MypySeed);
+    # "variant": each starts cold.
     mypy_cache: Literal["shared", "variant"] = "shared"
     uv: str = ""
 
@@ -243,6 +246,59 @@ def render(src: Path, dst: Path, data: dict[str, Any], vcs_ref: str | None) -> N
         )
 
 
+class MypySeed:
+    """A warm mypy cache that every variant starts from (one per Python version).
+
+    Most of mypy's time on a cold run goes to the libraries (FastAPI, Pydantic, SQLAlchemy,
+    typeshed), the same in every variant. mypy validates each cached module by the hash of its
+    source, not its path, so a cache written in one variant's folder is valid in another's, and
+    modules that differ (the service's own) are re-checked as after any edit: the result is the
+    one a cold run gives. Each variant runs mypy on a private copy of the seed, so parallel runs
+    never write to one cache, and offers its cache back: it replaces the seed when it holds more
+    (a variant with more options checks more libraries). A file lock serialises copy and publish
+    across threads and pytest-xdist processes.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        with (self.directory.parent / f"{self.directory.name}.lock").open("a") as lock:
+            fcntl.flock(lock, mode)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def copy_to(self, cache: Path) -> None:
+        if cache.exists():
+            shutil.rmtree(cache)
+        with self._locked(fcntl.LOCK_SH):
+            if self.directory.is_dir():
+                shutil.copytree(self.directory, cache)
+
+    def offer(self, cache: Path) -> None:
+        if not cache.is_dir():
+            return
+        size = _size(cache)
+        with self._locked(fcntl.LOCK_EX):
+            if self.directory.is_dir() and _size(self.directory) >= size:
+                return
+            staging = self.directory.with_name(f"{self.directory.name}.new")
+            if staging.exists():
+                shutil.rmtree(staging)
+            shutil.copytree(cache, staging)
+            if self.directory.exists():
+                shutil.rmtree(self.directory)
+            staging.rename(self.directory)
+
+
+def _size(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
 def _python_version(project: Path, variant: Variant) -> str:
     try:
         return (project / ".python-version").read_text(encoding="utf-8").strip()
@@ -297,11 +353,14 @@ def run_variant(
             command = [uv, *step.uv_args]
             cwd = project
             step_env = dict(env)
-            if step.name == "mypy" and options.mypy_cache == "shared":
-                cache = options.cache_dir / "mypy" / _python_version(project, variant)
-                cache.mkdir(parents=True, exist_ok=True)
-                step_env["MYPY_CACHE_DIR"] = str(cache)
+            if step.name == "mypy":
+                step_env["MYPY_CACHE_DIR"] = str(project / ".mypy_cache")
+                seed = options.cache_dir / "mypy" / _python_version(project, variant)
+                if options.mypy_cache == "shared":
+                    MypySeed(seed).copy_to(project / ".mypy_cache")
         returncode, seconds = _run(command, cwd, step_env, log, options.step_timeout)
+        if step.name == "mypy" and options.mypy_cache == "shared":
+            MypySeed(seed).offer(project / ".mypy_cache")
         status: StepStatus = "passed" if returncode == 0 else "failed"
         result.steps.append(
             StepResult(
@@ -315,10 +374,9 @@ def run_variant(
         )
         if status == "failed":
             result.status = "failed"
-            result.reason = f"{step.name} failed"
             stopped = step.gate
-    if len(result.failed_steps) > 1:
-        result.reason = "failed: " + ", ".join(step.name for step in result.failed_steps)
+    if result.failed_steps:
+        result.reason = ", ".join(step.name for step in result.failed_steps) + " failed"
     result.seconds = time.monotonic() - started
     (directory / "result.json").write_text(json.dumps(result.to_json(), indent=2), encoding="utf-8")
     return result

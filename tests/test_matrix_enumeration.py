@@ -1,0 +1,274 @@
+"""The matrix's variant list: computed from copier.yml, filtered by Copier's own validators."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.matrix.enumeration import (
+    KNOWN_SERVICES,
+    PRIMARY_AXES,
+    Enumeration,
+    Variant,
+    enumerate_variants,
+    pairs,
+)
+from tests.matrix.subsets import (
+    Selection,
+    covering_subset,
+    parse_shard,
+    select,
+    shard,
+)
+from tests.matrix_fake import write_fake_template
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def real() -> Enumeration:
+    return enumerate_variants(REPO)
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Enumeration:
+    return enumerate_variants(write_fake_template(tmp_path_factory.mktemp("fake")))
+
+
+EditConfig = Callable[[dict[str, Any]], None]
+
+
+def edited_copy(tmp_path: Path, edit: EditConfig) -> Path:
+    """copier.yml and extensions/ of this repository, copied and with copier.yml edited."""
+    shutil.copytree(REPO / "extensions", tmp_path / "extensions")
+    config = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    edit(config)
+    (tmp_path / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (tmp_path / "template").mkdir()
+    return tmp_path
+
+
+def add_choice(config: dict[str, Any], question: str, value: str) -> None:
+    choices = config[question]["choices"]
+    if isinstance(choices, dict):
+        choices[value] = value
+    else:
+        choices.append(value)
+
+
+def labels(variants: tuple[Variant, ...] | list[Variant]) -> list[str]:
+    return [variant.label for variant in variants]
+
+
+def primary_data(variant: Variant, enumeration: Enumeration) -> dict[str, Any]:
+    names = {axis.name for axis in enumeration.primary_axes}
+    return {name: value for name, value in variant.answers if name in names}
+
+
+# --- Today's copier.yml ---------------------------------------------------------------------
+
+
+def test_every_primary_combination_is_either_a_variant_or_refused(real: Enumeration) -> None:
+    primary = real.primary_axes
+    config = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    assert [axis.name for axis in primary] == [name for name in config if name in PRIMARY_AXES]
+    assert {"auth", "database", "cache", "task_queue"} <= {axis.name for axis in primary}
+    product = list(itertools.product(*(axis.values for axis in primary)))
+    valid = {tuple(primary_data(variant, real).values()) for variant in real.variants}
+    refused = {tuple(value for _, value in refusal.answers) for refusal in real.refused}
+    assert valid.isdisjoint(refused)
+    # Without `when:`-hidden axes every combination is one or the other.
+    if all(len(primary_data(variant, real)) == len(primary) for variant in real.variants):
+        assert valid | refused == set(product)
+    for refusal in real.refused:
+        assert refusal.reason.startswith(("Validation error", "Invalid choice")), refusal.reason
+
+
+def test_the_validators_of_copier_yml_are_applied(real: Enumeration) -> None:
+    # DESIGN.md / issue 2: auth=jwt needs a database, a cache caches database reads.
+    for variant in real.variants:
+        assert not (variant.get("auth") == "jwt" and variant.get("database") == "none")
+        assert not (variant.get("cache") != "none" and variant.get("database") == "none")
+    reasons = " ".join(refusal.reason for refusal in real.refused)
+    assert "auth=jwt stores users" in reasons
+
+
+def test_the_default_variant_comes_first(real: Enumeration) -> None:
+    assert real.default is not None
+    assert real.variants[0] == real.default
+    assert real.default.data == {
+        axis.name: axis.default for axis in real.primary_axes if axis.default is not None
+    }
+
+
+def test_variants_are_unique_and_have_known_services(real: Enumeration) -> None:
+    assert len(set(labels(real.variants))) == len(real.variants)
+    assert len({variant.slug for variant in real.variants}) == len(real.variants)
+    for variant in real.variants:
+        assert set(variant.services) <= set(KNOWN_SERVICES), variant.services
+        assert variant.context["package_name"] == "my_service"
+
+
+def test_enumeration_is_deterministic(real: Enumeration) -> None:
+    again = enumerate_variants(REPO)
+    assert labels(again.variants) == labels(real.variants)
+    ci = select(real, Selection(subset="ci"))
+    assert labels(select(again, Selection(subset="ci"))) == labels(ci)
+
+
+def test_secondary_values_are_spread_over_the_variants(real: Enumeration) -> None:
+    for axis in real.secondary_axes:
+        seen = {variant.context.get(axis.name) for variant in real.variants}
+        if len(real.variants) >= len(axis.values):
+            assert seen >= set(axis.values), axis.name
+    assert real.default is not None
+    assert all(axis.name not in real.default.data for axis in real.secondary_axes)
+
+
+# --- copier.yml edited: the list follows ---------------------------------------------------------
+
+
+def test_deleting_a_validator_adds_the_combinations_it_refused(
+    real: Enumeration, tmp_path: Path
+) -> None:
+    def drop_database_validator(config: dict[str, Any]) -> None:
+        del config["database"]["validator"]
+
+    edited = enumerate_variants(edited_copy(tmp_path, drop_database_validator))
+    before = {tuple(primary_data(v, real).items()) for v in real.variants}
+    after = {tuple(primary_data(v, edited).items()) for v in edited.variants}
+    assert before < after, "deleting the validator should add variants, and only add"
+    added = [dict(answers) for answers in after - before]
+    assert any(a["auth"] == "jwt" and a["database"] == "none" for a in added)
+    # What the other validator (cache needs a database) refuses stays refused.
+    assert not any(a["cache"] != "none" and a["database"] == "none" for a in added)
+    assert len(edited.refused) == len(real.refused) - len(added)
+
+
+def test_adding_a_choice_adds_its_variants(real: Enumeration, tmp_path: Path) -> None:
+    edited = enumerate_variants(
+        edited_copy(tmp_path, lambda config: add_choice(config, "cache", "matrixtest"))
+    )
+    assert "matrixtest" in edited.axis("cache").values
+    new = [variant for variant in edited.variants if variant.get("cache") == "matrixtest"]
+    # The cache validator still applies to the new value: never with database=none.
+    assert new and all(variant.get("database") != "none" for variant in new)
+    assert len(edited.variants) == len(real.variants) + len(new)
+    old = {tuple(primary_data(v, real).items()) for v in real.variants}
+    assert old <= {tuple(primary_data(v, edited).items()) for v in edited.variants}
+
+
+def test_adding_a_broker_question_multiplies_only_where_it_is_asked(tmp_path: Path) -> None:
+    def queue_and_broker(config: dict[str, Any]) -> None:
+        add_choice(config, "task_queue", "celery")
+        if "broker" not in config:
+            config["broker"] = {
+                "type": "str",
+                "help": "Broker",
+                "choices": {"redis": "redis", "rabbitmq": "rabbitmq"},
+                "default": "redis",
+                "when": "{{ task_queue in ['celery', 'taskiq'] }}",
+            }
+
+    edited = enumerate_variants(edited_copy(tmp_path, queue_and_broker))
+    assert "broker" in [axis.name for axis in edited.primary_axes]
+    for variant in edited.variants:
+        asked = variant.get("task_queue") in ("celery", "taskiq")
+        assert (variant.get("broker") is not None) == asked, variant.label
+    celery = [v for v in edited.variants if v.get("task_queue") == "celery"]
+    plain = [v for v in edited.variants if v.get("task_queue") == "none"]
+    assert len(celery) == 2 * len(plain)
+
+
+# --- The fake template: exact figures -------------------------------------------------------
+
+
+def test_fake_template_enumeration(fake: Enumeration) -> None:
+    # auth 2 x database 3 x queue (none, celery+redis, celery+rabbitmq) x cache 2 = 36;
+    # refused: auth=jwt+database=none (3 x 2 = 6), auth=none+database=none+cache=memory (3).
+    assert len(fake.variants) + len(fake.refused) == 2 * 3 * 3 * 2
+    assert len(fake.variants) == 27
+    assert len(fake.refused) == 9
+    assert fake.default is not None
+    assert fake.default.label == "auth=jwt database=sqlite task_queue=none cache=memory"
+    by_label = {variant.label.split(" python_version")[0]: variant for variant in fake.variants}
+    pg_rabbit = by_label[
+        "auth=none database=postgresql task_queue=celery broker=rabbitmq cache=none"
+    ]
+    assert pg_rabbit.services == ("postgresql", "rabbitmq")
+    assert by_label["auth=none database=none task_queue=none cache=none"].services == ()
+
+
+# --- Subsets ---------------------------------------------------------------------------------
+
+
+def assert_covers(subset: list[Variant], full: tuple[Variant, ...], primary: list[str]) -> None:
+    wanted_pairs = set().union(*(pairs(variant, primary) for variant in full))
+    got_pairs = set().union(*(pairs(variant, primary) for variant in subset))
+    assert wanted_pairs <= got_pairs, wanted_pairs - got_pairs
+    wanted_values = {item for variant in full for item in variant.answers}
+    got_values = {item for variant in subset for item in variant.answers}
+    assert wanted_values <= got_values, wanted_values - got_values
+
+
+def test_ci_subset_covers_every_value_and_every_pair(real: Enumeration) -> None:
+    primary = [axis.name for axis in real.primary_axes]
+    ci = select(real, Selection(subset="ci"))
+    assert_covers(ci, real.variants, primary)
+    assert ci[0] == real.default
+    assert len(ci) <= len(real.variants)
+
+
+def test_ci_subset_is_much_smaller_on_a_big_matrix(fake: Enumeration) -> None:
+    primary = [axis.name for axis in fake.primary_axes]
+    ci = select(fake, Selection(subset="ci"))
+    assert_covers(ci, fake.variants, primary)
+    assert len(ci) <= len(fake.variants) // 2
+    assert labels(ci) == labels(select(fake, Selection(subset="ci")))
+
+
+def test_covering_subset_of_a_synthetic_product() -> None:
+    axes = {"a": range(4), "b": range(4), "c": range(3), "d": range(2)}
+    full = tuple(
+        Variant(answers=tuple(zip(axes, combination, strict=True)))
+        for combination in itertools.product(*axes.values())
+        if not (combination[0] == 3 and combination[1] == 3)  # a "validator"
+    )
+    subset = covering_subset(full, list(axes))
+    assert_covers(subset, full, list(axes))
+    assert len(subset) <= 20  # 4 x 4 pairs need 16; greedy stays close
+
+
+def test_default_and_answer_selection(fake: Enumeration) -> None:
+    assert select(fake, Selection(subset="default")) == [fake.default]
+    jwt_pg = select(fake, Selection.from_string("auth=jwt database=postgresql"))
+    assert jwt_pg and all(
+        v.get("auth") == "jwt" and v.get("database") == "postgresql" for v in jwt_pg
+    )
+    ci_none = select(fake, Selection.from_string("ci auth=none"))
+    assert ci_none and all(v.get("auth") == "none" for v in ci_none)
+    on_311 = select(fake, Selection.from_string("default python_version=3.11"))
+    assert [v.get("python_version") for v in on_311] == ["3.11"]
+    with pytest.raises(ValueError, match="not a choice of database"):
+        select(fake, Selection.from_string("database=oracle"))
+    with pytest.raises(ValueError, match="unknown axis"):
+        select(fake, Selection.from_string("colour=blue"))
+    with pytest.raises(ValueError, match="expected a subset"):
+        Selection.from_string("everything")
+
+
+def test_shards_partition_the_selection(fake: Enumeration) -> None:
+    variants = list(fake.variants)
+    shards = [shard(variants, index, 4) for index in range(1, 5)]
+    assert sorted(labels([v for s in shards for v in s])) == sorted(labels(variants))
+    assert max(map(len, shards)) - min(map(len, shards)) <= 1
+    assert parse_shard("2/4") == (2, 4)
+    for bad in ("0/4", "5/4", "x", "1/0"):
+        with pytest.raises(ValueError):
+            parse_shard(bad)

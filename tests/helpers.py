@@ -70,19 +70,19 @@ def choice_values(spec: Mapping[str, Any]) -> list[str]:
 
 
 @cache
-def _enumeration() -> Enumeration:
+def enumeration() -> Enumeration:
     return enumerate_variants(REPO)
 
 
 def variants() -> tuple[Answers, ...]:
     """Every valid combination of the primary axes (the matrix machinery's enumeration, computed
     from copier.yml's choices and validators by Copier itself), the default one first."""
-    return tuple(variant.data for variant in _enumeration().variants)
+    return tuple(variant.data for variant in enumeration().variants)
 
 
 def default_variant() -> Answers:
     """The primary axes' default answers."""
-    default = _enumeration().default
+    default = enumeration().default
     assert default is not None, "the default answers are not a valid combination"
     return default.data
 

@@ -151,7 +151,8 @@ def test_answer() -> None:
 
 
 def test_runs_in_its_own_environment() -> None:
-    assert Path(sys.prefix).resolve() == (Path(__file__).parent.parent / ".venv").resolve()
+    project = Path(__file__).resolve().parent.parent
+    assert Path(sys.prefix).resolve() == project / ".venv"
     assert "PYTEST_XDIST_WORKER" not in os.environ
     assert os.environ["UV_PYTHON_DOWNLOADS"] == "never"
 

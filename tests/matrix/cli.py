@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.matrix import environment, report
 from tests.matrix.enumeration import Enumeration, Variant, enumerate_variants
-from tests.matrix.runner import REPO_ROOT, RunOptions, VariantResult, render, run_matrix
+from tests.matrix.runner import REPO_ROOT, RunOptions, VariantResult, run_matrix
 from tests.matrix.subsets import SUBSETS, Selection, parse_shard, select, shard
 
 
@@ -114,9 +114,6 @@ def _print_list(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["render"]:
-        return _render_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         selection = Selection.parse([*args.selection, *([args.subset] if args.subset else [])])
@@ -192,17 +189,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"results: {json_path} {md_path}")
     print(summary.line)
     return 1 if summary.failed else 0
-
-
-def _render_main(argv: Sequence[str]) -> int:
-    """`python -m tests.matrix render`: the render step, in its own process."""
-    parser = argparse.ArgumentParser(prog="python -m tests.matrix render")
-    parser.add_argument("--src", type=Path, required=True)
-    parser.add_argument("--dst", type=Path, required=True)
-    parser.add_argument("--data", required=True, help="answers as a JSON object")
-    parser.add_argument("--vcs-ref", default=None)
-    args = parser.parse_args(argv)
-    data = json.loads(args.data)
-    print(f"copier copy --trust --defaults --vcs-ref {args.vcs_ref} {args.src} {args.dst} {data}")
-    render(args.src, args.dst, data, args.vcs_ref)
-    return 0

@@ -14,18 +14,18 @@ therefore always passes "HEAD" for a git working tree.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -207,24 +207,6 @@ def _run(
     return returncode, time.monotonic() - started
 
 
-def render_command(variant: Variant, options: RunOptions, destination: Path) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "tests.matrix",
-        "render",
-        "--src",
-        str(options.template_root),
-        "--dst",
-        str(destination),
-        "--data",
-        json.dumps(variant.data),
-    ]
-    if ref := options.resolved_vcs_ref():
-        command += ["--vcs-ref", ref]
-    return command
-
-
 def render(src: Path, dst: Path, data: dict[str, Any], vcs_ref: str | None) -> None:
     """Render one variant with Copier's Python API, as `copier copy --trust --defaults` does."""
     import warnings
@@ -262,7 +244,7 @@ class MypySeed:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    @contextmanager
+    @contextlib.contextmanager
     def _locked(self, mode: int) -> Iterator[None]:
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         with (self.directory.parent / f"{self.directory.name}.lock").open("a") as lock:
@@ -297,6 +279,56 @@ class MypySeed:
 
 def _size(directory: Path) -> int:
     return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
+# Copier runs its tasks after a chdir (process-wide) and warnings filters are process-wide too:
+# renders in one process take turns. They are short; the checks that follow run in parallel.
+_RENDER_LOCK = threading.Lock()
+
+
+def _render_step(
+    variant: Variant, options: RunOptions, project: Path, log: Path
+) -> tuple[int, float]:
+    """Render in this process (no interpreter start and Copier import per variant)."""
+    ref = options.resolved_vcs_ref()
+    with _RENDER_LOCK, log.open("w", encoding="utf-8") as out:
+        started = time.monotonic()
+        out.write(
+            f"$ copier copy --trust --defaults --vcs-ref {ref} {options.template_root} {project}"
+            f" --data {json.dumps(variant.data)}\n"
+        )
+        out.flush()
+        returncode = 0
+        with contextlib.redirect_stderr(out):
+            try:
+                render(options.template_root, project, variant.data, ref)
+            except Exception:
+                traceback.print_exc(file=out)
+                returncode = 1
+        return returncode, time.monotonic() - started
+
+
+def _mypy_step(
+    command: list[str],
+    variant: Variant,
+    options: RunOptions,
+    project: Path,
+    env: dict[str, str],
+    log: Path,
+) -> tuple[int, float]:
+    """mypy on a private cache, seeded from the shared one (seeding and offering included in the
+    time)."""
+    started = time.monotonic()
+    cache = project / ".mypy_cache"
+    seed = MypySeed(options.cache_dir / "mypy" / _python_version(project, variant))
+    if options.mypy_cache == "shared":
+        seed.copy_to(cache)
+    returncode, _ = _run(
+        command, project, {**env, "MYPY_CACHE_DIR": str(cache)}, log, options.step_timeout
+    )
+    if options.mypy_cache == "shared":
+        seed.offer(cache)
+    return returncode, time.monotonic() - started
 
 
 def _python_version(project: Path, variant: Variant) -> str:
@@ -346,21 +378,13 @@ def run_variant(
             progress(variant, step.name)
         log = logs / f"{STEPS.index(step) + 1}-{step.name}.log"
         if step.uv_args is None:
-            command = render_command(variant, options, project)
-            cwd = REPO_ROOT
-            step_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            returncode, seconds = _render_step(variant, options, project, log)
         else:
             command = [uv, *step.uv_args]
-            cwd = project
-            step_env = dict(env)
             if step.name == "mypy":
-                step_env["MYPY_CACHE_DIR"] = str(project / ".mypy_cache")
-                seed = options.cache_dir / "mypy" / _python_version(project, variant)
-                if options.mypy_cache == "shared":
-                    MypySeed(seed).copy_to(project / ".mypy_cache")
-        returncode, seconds = _run(command, cwd, step_env, log, options.step_timeout)
-        if step.name == "mypy" and options.mypy_cache == "shared":
-            MypySeed(seed).offer(project / ".mypy_cache")
+                returncode, seconds = _mypy_step(command, variant, options, project, env, log)
+            else:
+                returncode, seconds = _run(command, project, env, log, options.step_timeout)
         status: StepStatus = "passed" if returncode == 0 else "failed"
         result.steps.append(
             StepResult(

@@ -1,0 +1,274 @@
+"""The matrix runner, on the fake template: steps, isolation, skips, results, exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.matrix import cli, environment, report
+from tests.matrix.enumeration import Variant, enumerate_variants
+from tests.matrix.runner import (
+    STEP_NAMES,
+    MypySeed,
+    RunOptions,
+    StepResult,
+    VariantResult,
+    find_uv,
+    render,
+    run_variant,
+)
+from tests.matrix.subsets import Selection, select
+from tests.matrix_fake import write_fake_template
+
+REPO = Path(__file__).resolve().parents[1]
+CLOSING_LINE = re.compile(r"^matrix: \d+ passed, \d+ failed, \d+ skipped$")
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+# --- The whole CLI on three fake variants ------------------------------------------------------
+
+
+def test_cli_runs_variants_in_parallel_and_reports(tmp_path: Path) -> None:
+    template = write_fake_template(tmp_path / "template")
+    run_ids = tmp_path / "run-ids"
+    run_ids.mkdir()
+    results = tmp_path / "results"
+    env = {**os.environ, "MATRIX_FAKE_RUN_IDS": str(run_ids), "REQUIRE_SERVICES": ""}
+    # auth=none, no queue, no cache: database sqlite, postgresql and none (which fails on purpose).
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.matrix",
+            "auth=none",
+            "task_queue=none",
+            "cache=none",
+            "--template",
+            str(template),
+            "--workdir",
+            str(tmp_path / "work"),
+            "--results",
+            str(results),
+            "--jobs",
+            "2",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    output = process.stdout
+    assert process.returncode == 1, output + process.stderr
+    postgres_up = not environment.unreachable(["postgresql"])
+    expected = (
+        "matrix: 2 passed, 1 failed, 0 skipped"
+        if postgres_up
+        else "matrix: 1 passed, 1 failed, 1 skipped"
+    )
+    assert output.rstrip().splitlines()[-1] == expected
+    assert CLOSING_LINE.match(expected)
+    # Progress lines, then a table with every step, then the failing step's last lines.
+    assert re.search(r"1/3 \S+: render", output) or re.search(r"\d/3 \S+: render", output)
+    assert all(name in output for name in STEP_NAMES)
+    assert "deliberate failure of the database=none variants" in output
+    assert "pytest failed" in output
+
+    data = json.loads((results / "matrix.json").read_text(encoding="utf-8"))
+    statuses = {
+        entry["variant"]["answers"]["database"]: entry["status"] for entry in data["variants"]
+    }
+    assert statuses == {
+        "sqlite": "passed",
+        "postgresql": "passed" if postgres_up else "skipped",
+        "none": "failed",
+    }
+    assert data["summary"]["failed"] == 1
+    assert set(data["summary"]["step_medians"]) >= set(STEP_NAMES)
+    failed = next(entry for entry in data["variants"] if entry["status"] == "failed")
+    assert [step["status"] for step in failed["steps"]] == [
+        "passed",
+        "passed",
+        "passed",
+        "passed",
+        "passed",
+        "failed",
+    ]
+    markdown = (results / "matrix.md").read_text(encoding="utf-8")
+    assert "| variant |" in markdown and "## Failures" in markdown
+
+    # Each variant had its own run id (the fake tests wrote one marker per run id).
+    markers = {path.name: path.read_text(encoding="utf-8") for path in run_ids.iterdir()}
+    assert len(markers) == (3 if postgres_up else 2)
+    assert all(re.fullmatch(r"m[0-9a-f]{10}", name) for name in markers)
+
+
+# --- One variant, in process --------------------------------------------------------------------
+
+
+def test_unreachable_service_skips_or_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = environment.Service("postgresql", "127.0.0.1", 1, "postgresql://127.0.0.1:1/x")
+    monkeypatch.setitem(environment.SERVICES, "postgresql", closed)
+    variant = Variant(answers=(("database", "postgresql"),), services=("postgresql",))
+    options = RunOptions(template_root=tmp_path, workdir=tmp_path / "work", uv="uv")
+
+    skipped = run_variant(variant, options)
+    assert skipped.status == "skipped"
+    assert "postgresql (127.0.0.1:1)" in skipped.reason
+    assert not (tmp_path / "work").exists()
+
+    strict = RunOptions(**{**options.__dict__, "require_services": True})
+    failed = run_variant(variant, strict)
+    assert failed.status == "failed"
+    assert "REQUIRE_SERVICES=1" in failed.reason
+    assert environment.require_services({"REQUIRE_SERVICES": "1"})
+    assert not environment.require_services({})
+
+
+def test_render_takes_uncommitted_work_with_head(tmp_path: Path) -> None:
+    template = write_fake_template(tmp_path / "template")
+    git(template, "init", "-q")
+    git(template, "add", "-A")
+    git(template, "commit", "-qm", "fake")
+    git(template, "tag", "1.0.0")
+    app = template / "template" / "app.py"
+    app.write_text(app.read_text(encoding="utf-8").replace("42", "43"), encoding="utf-8")
+
+    render(template, tmp_path / "head" / "svc", {"auth": "none"}, "HEAD")
+    assert "return 43" in (tmp_path / "head" / "svc" / "app.py").read_text(encoding="utf-8")
+    # Without a ref Copier takes the newest tag: why the matrix always passes HEAD.
+    render(template, tmp_path / "tag" / "svc", {"auth": "none"}, None)
+    assert "return 42" in (tmp_path / "tag" / "svc" / "app.py").read_text(encoding="utf-8")
+    assert RunOptions(template_root=template).resolved_vcs_ref() == "HEAD"
+    assert RunOptions(template_root=tmp_path).resolved_vcs_ref() is None
+    # The enumeration reads the working tree the same way.
+    (template / "copier.yml").write_text(
+        (template / "copier.yml")
+        .read_text(encoding="utf-8")
+        .replace("choices: [memory, none]", "choices: [memory, none, disk]"),
+        encoding="utf-8",
+    )
+    assert "disk" in enumerate_variants(template).axis("cache").values
+
+
+# --- Pieces ---------------------------------------------------------------------------------------
+
+
+def test_variant_variables_give_each_run_its_own_names() -> None:
+    first = environment.variant_variables(["postgresql", "redis"], "mabc", slot=0)
+    second = environment.variant_variables(["mysql", "rabbitmq"], "mdef", slot=1)
+    assert first[environment.DATABASE_ADMIN_URL].startswith("postgresql+asyncpg://postgres@")
+    assert second[environment.DATABASE_ADMIN_URL].startswith("mysql+asyncmy://root@")
+    assert first[environment.DATABASE_NAME] == "test_mabc"
+    assert first[environment.REDIS_URL] != second[environment.REDIS_URL]
+    assert first[environment.REDIS_PREFIX] == "mabc:"
+    assert first[environment.QUEUE_PREFIX] == "mabc"
+    assert first[environment.BROKER_URL] == first[environment.REDIS_URL]
+    assert second[environment.BROKER_URL].startswith("amqp://guest:guest@")
+    assert environment.DATABASE_ADMIN_URL not in environment.variant_variables([], "m1", 0)
+    with pytest.raises(ValueError):
+        environment.variant_variables([], "Bad-Id", 0)
+    ids = {environment.new_run_id() for _ in range(100)}
+    assert len(ids) == 100
+
+
+def test_step_environment_drops_the_callers_setup() -> None:
+    base = {
+        "PATH": "/usr/bin",
+        "VIRTUAL_ENV": "/repo/.venv",
+        "PYTEST_XDIST_WORKER": "gw1",
+        "DATABASE_URL": "sqlite:///x",
+        "UV_CACHE_DIR": "/cache/uv",
+    }
+    env = environment.step_environment({"TEST_RUN_ID": "m1"}, base)
+    assert env["PATH"] == "/usr/bin"
+    assert env["UV_CACHE_DIR"] == "/cache/uv"  # one shared uv cache
+    assert env["UV_PYTHON_DOWNLOADS"] == "never"
+    assert env["TEST_RUN_ID"] == "m1"
+    for name in ("VIRTUAL_ENV", "PYTEST_XDIST_WORKER", "DATABASE_URL"):
+        assert name not in env
+
+
+def test_find_uv_is_a_real_binary() -> None:
+    uv = Path(find_uv())
+    assert uv.is_file()
+    assert "shims" not in uv.parts
+
+
+def test_mypy_seed_copies_and_keeps_the_largest(tmp_path: Path) -> None:
+    seed = MypySeed(tmp_path / "seed")
+    small, big = tmp_path / "small", tmp_path / "big"
+    small.mkdir()
+    (small / "a").write_text("x", encoding="utf-8")
+    big.mkdir()
+    (big / "b").write_text("x" * 100, encoding="utf-8")
+
+    seed.copy_to(tmp_path / "cold")  # no seed yet: nothing to copy
+    assert not (tmp_path / "cold").exists()
+    seed.offer(small)
+    seed.offer(big)
+    seed.offer(small)
+    target = tmp_path / "variant" / ".mypy_cache"
+    seed.copy_to(target)
+    assert sorted(path.name for path in target.iterdir()) == ["b"]
+
+
+def test_report_table_markdown_and_closing_line(tmp_path: Path) -> None:
+    ok = Variant(answers=(("auth", "jwt"),))
+    bad = Variant(answers=(("auth", "none"),))
+    skipped = Variant(answers=(("auth", "x"),))
+    results = [
+        VariantResult(
+            ok, "passed", steps=[StepResult(name, "passed", 1.0) for name in STEP_NAMES], seconds=6
+        ),
+        VariantResult(
+            bad,
+            "failed",
+            reason="mypy failed",
+            steps=[
+                StepResult("render", "passed", 2.0),
+                StepResult("mypy", "failed", 3.0, 1, tail="error: boom"),
+            ],
+            seconds=5,
+        ),
+        VariantResult(skipped, "skipped", reason="service unreachable: redis"),
+    ]
+    summary = report.summarize(results, wall_seconds=9.5)
+    assert summary.line == "matrix: 1 passed, 1 failed, 1 skipped"
+    assert summary.medians["render"] == 1.5
+    text = report.table(results, summary)
+    assert "FAIL 3.0s" in text and "skipped: service unreachable: redis" in text
+    assert "wall 9.5s" in text
+    json_path, md_path = report.write(results, summary, tmp_path, "matrix", {"selection": "x"})
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["summary"]["skipped"] == 1 and data["selection"] == "x"
+    assert "error: boom" in md_path.read_text(encoding="utf-8")
+
+
+def test_list_prints_the_selection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = write_fake_template(tmp_path / "template")
+    assert cli.main(["--template", str(template), "--list", "ci"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    ci = select(enumerate_variants(template), Selection(subset="ci"))
+    assert lines[-1] == f"{len(ci)} of 27 valid variants"
+    assert lines[0].startswith("auth=jwt database=sqlite task_queue=none cache=memory")
+    assert cli.main(["--template", str(template), "nonsense"]) == 2
+    assert "expected a subset" in capsys.readouterr().err

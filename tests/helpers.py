@@ -17,8 +17,8 @@ import yaml
 from tests.matrix.enumeration import (
     PROJECT_DIR_NAME,
     Enumeration,
+    Variant,
     enumerate_variants,
-    format_value,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,7 +88,8 @@ def default_variant() -> Answers:
 
 
 def variant_id(answers: Mapping[str, Any]) -> str:
-    return ",".join(f"{key}={format_value(value)}" for key, value in answers.items())
+    """Test id of a variant, the matrix's slug: `auth-jwt__database-sqlite__…` (`-k auth-none`)."""
+    return Variant(answers=tuple(answers.items())).slug
 
 
 def snapshot_template(dst: Path) -> Path:

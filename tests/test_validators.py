@@ -146,9 +146,8 @@ def test_every_free_text_question_with_rules_has_a_validator() -> None:
     assert {*FILTERS, "database", "cache"} <= validated
 
 
-# One refused answer per validator, through the CLI as a user types it.
+# One refused answer per validator, through the CLI as a user types it (project_name: below).
 REFUSED_ON_THE_COMMAND_LINE = [
-    ({"project_name": "123 Service"}, validation.project_name_error("123 Service")),
     ({"project_slug": "Billing_API"}, validation.project_slug_error("Billing_API")),
     ({"package_name": "fastapi"}, validation.package_name_error("fastapi")),
     ({"author_email": "backend"}, validation.email_error("backend")),

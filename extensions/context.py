@@ -14,7 +14,7 @@ from copier_template_extensions import ContextHook
 
 # Runtime dependencies (lower bounds only: the generated project locks on its first `uv sync`).
 BASE_DEPENDENCIES = (
-    "fastapi>=0.115",
+    "fastapi>=0.121",
     "pydantic-settings>=2.6",
     "structlog>=24.4",
     "uvicorn[standard]>=0.32",
@@ -22,7 +22,7 @@ BASE_DEPENDENCIES = (
 DATABASE_DEPENDENCIES = {
     "sqlite": ("aiosqlite>=0.20",),
 }
-SQLALCHEMY_DEPENDENCIES = ("alembic>=1.16", "sqlalchemy[asyncio]>=2.0.36")
+SQLALCHEMY_DEPENDENCIES = ("alembic>=1.16", "sqlalchemy[asyncio]>=2.1")
 AUTH_DEPENDENCIES = {
     "jwt": (
         "email-validator>=2.2",
@@ -49,6 +49,7 @@ DATABASE_SCHEMES = {"sqlite": "sqlite+aiosqlite"}
 FEATURE_PATHS = {
     "has_db": (
         "src/*/db",
+        "src/*/items/dependencies.py",
         "src/*/items/models.py",
         "src/*/items/repository.py",
         "src/*/items/service.py",
@@ -64,6 +65,7 @@ FEATURE_PATHS = {
     ),
     "has_cache": (
         "src/*/cache",
+        "src/*/items/cached.py",
         "tests/test_cache.py",
     ),
 }

@@ -35,7 +35,7 @@ class Footprint:
     paths: tuple[str, ...] = ()  # files or folders, relative to the project
     dependencies: tuple[str, ...] = ()  # distribution names, in any dependency list
     # Only checked for absence (a feature need not import all of them itself):
-    modules: tuple[str, ...] = ()  # import names, with their submodules
+    modules: tuple[str, ...] = ()  # import names (regular expressions), with their submodules
     words: tuple[str, ...] = ()  # text in any rendered file (case-insensitive)
     settings: tuple[str, ...] = ()  # environment variable name patterns in .env.example
 
@@ -49,7 +49,7 @@ FEATURES = {
             "tests/test_migrations.py",
         ),
         dependencies=("sqlalchemy", "alembic"),
-        modules=("sqlalchemy", "alembic", f"{PACKAGE}.db"),
+        modules=("sqlalchemy", "alembic", rf"{PACKAGE}\.db"),
         words=("sqlalchemy", "alembic"),
         settings=(r"DATABASE_\w*",),
     ),
@@ -74,9 +74,7 @@ FEATURES = {
             "pwdlib",
             "multipart",
             "email_validator",
-            f"{PACKAGE}.auth",
-            f"{PACKAGE}.users",
-            f"{PACKAGE}.core.security",
+            rf"{PACKAGE}\.(auth|users|core\.security)",
         ),
         words=("pyjwt", "pwdlib", "argon2", "refresh_token", "access_token", "create-admin"),
         settings=(r"\w*TOKEN\w*", r"JWT_\w*"),
@@ -88,8 +86,9 @@ FEATURES = {
     ),
     "cache": Footprint(
         chosen=lambda answers: answers["cache"] != "none",
-        paths=(f"src/{PACKAGE}/cache", "tests/test_cache.py"),
-        modules=(f"{PACKAGE}.cache",),
+        paths=(f"src/{PACKAGE}/cache", f"src/{PACKAGE}/items/cached.py", "tests/test_cache.py"),
+        # No `import …cache` anywhere: the cache package, nor a module of a domain named cache(d).
+        modules=(rf"{PACKAGE}(\.\w+)*\.cached?",),
         settings=(r"\w*CACHE\w*",),
     ),
 }
@@ -173,7 +172,7 @@ def footprint_problems(
         problems += [f"{feature}: {path} mentions {word!r}" for word in words if word in lowered]
         if path.suffix == ".py":
             for module in sorted(imported_modules(path, text)):
-                if any(module == m or module.startswith(f"{m}.") for m in footprint.modules):
+                if any(re.fullmatch(rf"{m}(\..+)?", module) for m in footprint.modules):
                     problems.append(f"{feature}: {path} imports {module}")
     return problems
 

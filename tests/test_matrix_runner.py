@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -135,7 +136,7 @@ def test_unreachable_service_skips_or_fails(
     assert "postgresql (127.0.0.1:1)" in skipped.reason
     assert not (tmp_path / "work").exists()
 
-    strict = RunOptions(**{**options.__dict__, "require_services": True})
+    strict = dataclasses.replace(options, require_services=True)
     failed = run_variant(variant, strict)
     assert failed.status == "failed"
     assert "REQUIRE_SERVICES=1" in failed.reason

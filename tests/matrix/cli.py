@@ -20,7 +20,13 @@ from pathlib import Path
 
 from tests.matrix import environment, report
 from tests.matrix.enumeration import Enumeration, Variant, enumerate_variants
-from tests.matrix.runner import REPO_ROOT, RunOptions, VariantResult, run_matrix
+from tests.matrix.runner import (
+    REPO_ROOT,
+    RunOptions,
+    VariantResult,
+    default_workdir,
+    run_matrix,
+)
 from tests.matrix.subsets import SUBSETS, Selection, parse_shard, select, shard
 
 
@@ -58,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workdir",
         type=Path,
-        default=Path(os.environ.get(environment.WORKDIR, REPO_ROOT / "results" / "work")),
-        help="where variants are rendered (default: results/work)",
+        default=default_workdir(),
+        help="where variants are rendered, shared caches in its .cache/ (default: results/work)",
     )
     parser.add_argument(
         "--results", type=Path, default=REPO_ROOT / "results", help="where results are written"
@@ -76,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "--mypy-cache",
         choices=("shared", "variant"),
         default="shared",
-        help="one mypy cache per Python version for all variants (default), or one per variant",
+        help="start each variant's mypy from a warm seed cache (default) or cold",
     )
     return parser
 
@@ -158,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = RunOptions(
         template_root=args.template.resolve(),
         workdir=args.workdir.resolve(),
-        cache_dir=(args.workdir / ".." / "cache").resolve(),
+        cache_dir=(args.workdir / ".cache").resolve(),
         vcs_ref=args.vcs_ref,
         require_services=args.require_services,
         step_timeout=args.step_timeout,

@@ -15,6 +15,7 @@ therefore always passes "HEAD" for a git working tree.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import os
@@ -126,9 +127,9 @@ class VariantResult:
 class RunOptions:
     template_root: Path = REPO_ROOT
     # Variant N is rendered into workdir/<slug>/my-service, with its logs in workdir/<slug>/logs.
-    workdir: Path = REPO_ROOT / "results" / "work"
+    workdir: Path = field(default_factory=lambda: default_workdir())
     # Caches shared by all variants (mypy's, per Python version); uv uses its own shared cache.
-    cache_dir: Path = REPO_ROOT / "results" / "cache"
+    cache_dir: Path = field(default_factory=lambda: default_workdir() / ".cache")
     vcs_ref: str | None = None  # None: "HEAD" for a git working tree (see module docstring)
     require_services: bool = False
     step_timeout: float = 1200.0
@@ -142,6 +143,12 @@ class RunOptions:
         if self.vcs_ref is not None:
             return self.vcs_ref
         return "HEAD" if (self.template_root / ".git").exists() else None
+
+
+def default_workdir() -> Path:
+    """MATRIX_WORKDIR, or results/work: where variants are rendered, with shared caches in
+    its `.cache/`."""
+    return Path(os.environ.get(environment.WORKDIR) or REPO_ROOT / "results" / "work").resolve()
 
 
 def find_uv() -> str:
@@ -415,7 +422,7 @@ def run_matrix(
 ) -> list[VariantResult]:
     """Run `variants` on `jobs` parallel workers; results in the order of `variants`."""
     if not options.uv:
-        options = RunOptions(**{**options.__dict__, "uv": find_uv()})
+        options = dataclasses.replace(options, uv=find_uv())
     slots = list(range(max(jobs, 1)))
     lock = threading.Lock()
 

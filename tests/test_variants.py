@@ -1,0 +1,57 @@
+"""Each variant of a subset, proven by its own checks: one test per variant.
+
+The same runner as `nox -s matrix` (tests/matrix/runner.py): render with Copier, `uv sync`, `ruff
+check`, `ruff format --check`, `mypy`, the variant's own pytest. A failure shows the failing steps'
+last lines; a variant whose server is unreachable is skipped, or fails with REQUIRE_SERVICES=1.
+
+Which variants: MATRIX_SUBSET (default `ci`), e.g. `full`, `default`, `auth=jwt`, `ci auth=none`.
+Under pytest-xdist each worker runs whole variants; every variant run has its own folder, run id,
+database name, Redis database and key prefix, and queue prefix, and all share uv's cache and the
+mypy seed cache.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.matrix import environment
+from tests.matrix.enumeration import Variant, enumerate_variants
+from tests.matrix.runner import RunOptions, default_workdir, run_variant
+from tests.matrix.subsets import Selection, select
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _variants() -> list[Variant]:
+    selection = Selection.from_string(os.environ.get(environment.SUBSET, "ci"))
+    return select(enumerate_variants(REPO), selection)
+
+
+VARIANTS = _variants()
+
+
+def _slot() -> int:
+    """This pytest-xdist worker's number (gw3 -> 3): the variant's Redis database."""
+    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
+    return int(match.group(1)) if match else 0
+
+
+@pytest.mark.variant
+@pytest.mark.parametrize("variant", VARIANTS, ids=[variant.slug for variant in VARIANTS])
+def test_variant(variant: Variant) -> None:
+    base = default_workdir()
+    options = RunOptions(
+        template_root=REPO,
+        workdir=base / "pytest",
+        cache_dir=base / ".cache",
+        require_services=environment.require_services(),
+    )
+    result = run_variant(variant, options, slot=_slot())
+    if result.status == "skipped":
+        pytest.skip(f"{variant.label}: {result.reason}")
+    if result.status != "passed":
+        pytest.fail(result.failure_report(), pytrace=False)

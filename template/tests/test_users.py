@@ -55,7 +55,7 @@ async def test_update_me_cannot_change_role_or_status(
     assert (await client.get(ME, headers=auth_headers)).json()["role"] == "user"
 
 
-async def test_password_change_signs_out_other_sessions(
+async def test_password_change_ends_every_login_session(
     client: httpx.AsyncClient, user_tokens: dict[str, str]
 ) -> None:
     response = await client.patch(

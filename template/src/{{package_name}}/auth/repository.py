@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, update
+from sqlalchemy import ColumnElement, CursorResult, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -38,6 +38,14 @@ class RefreshTokenRepository:
         )
         result = cast(CursorResult[Any], await self.session.execute(statement))
         return result.rowcount == 1
+
+    async def delete_expired(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Expired tokens fail on their `exp` claim anyway: their rows only take space."""
+        await self.session.execute(
+            delete(RefreshToken).where(
+                RefreshToken.user_id == user_id, RefreshToken.expires_at <= now
+            )
+        )
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         await self._revoke(RefreshToken.family_id == family_id, now)

@@ -32,6 +32,7 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     if new_hash is not None:
         user.hashed_password = new_hash
     tokens = RefreshTokenRepository(session)
+    await tokens.delete_expired(user.id, utc_now())  # housekeeping, one user at a time
     return _issue_tokens(tokens, settings, user.id, family_id=uuid.uuid4())
 
 

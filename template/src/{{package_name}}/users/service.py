@@ -2,6 +2,7 @@
 
 import uuid
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,8 +40,8 @@ async def update_me(session: AsyncSession, user: User, changes: UserUpdateMe) ->
         if not valid:
             raise AppError("The current password is incorrect")
         user.hashed_password = await hash_password(changes.password)
-        # A changed password signs out every other session (refresh tokens); access tokens
-        # still expire on their own.
+        # Whoever knew the old password is signed out: every refresh token of the user is
+        # revoked (this client logs in again once its access token expires).
         await RefreshTokenRepository(session).revoke_all_of_user(user.id, utc_now())
     await session.flush()
     return user
@@ -81,7 +82,12 @@ async def create_admin(settings: Settings, email: str, password: str) -> User:
 
     For the CLI: it opens its own database connection. Bad input raises ValueError.
     """
-    data = UserCreate(email=email, password=password)
+    try:
+        data = UserCreate(email=email, password=password)
+    except ValidationError as exc:
+        # Say what is wrong without echoing the input: it may be the password.
+        problems = (f"{error['loc'][0]}: {error['msg']}" for error in exc.errors())
+        raise ValueError("; ".join(problems)) from None
     hashed_password = await hash_password(data.password)
     database = Database(settings)
     try:

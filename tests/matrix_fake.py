@@ -154,6 +154,7 @@ def test_runs_in_its_own_environment() -> None:
     project = Path(__file__).resolve().parent.parent
     assert Path(sys.prefix).resolve() == project / ".venv"
     assert "PYTEST_XDIST_WORKER" not in os.environ
+    assert "PYENV_VERSION" not in os.environ
     assert os.environ["UV_PYTHON_DOWNLOADS"] == "never"
 
 

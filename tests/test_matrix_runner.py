@@ -196,6 +196,7 @@ def test_step_environment_drops_the_callers_setup() -> None:
         "PATH": "/usr/bin",
         "VIRTUAL_ENV": "/repo/.venv",
         "PYTEST_XDIST_WORKER": "gw1",
+        "PYENV_VERSION": "3.11.7",
         "DATABASE_URL": "sqlite:///x",
         "UV_CACHE_DIR": "/cache/uv",
     }
@@ -204,7 +205,7 @@ def test_step_environment_drops_the_callers_setup() -> None:
     assert env["UV_CACHE_DIR"] == "/cache/uv"  # one shared uv cache
     assert env["UV_PYTHON_DOWNLOADS"] == "never"
     assert env["TEST_RUN_ID"] == "m1"
-    for name in ("VIRTUAL_ENV", "PYTEST_XDIST_WORKER", "DATABASE_URL"):
+    for name in ("VIRTUAL_ENV", "PYTEST_XDIST_WORKER", "PYENV_VERSION", "DATABASE_URL"):
         assert name not in env
 
 

@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
         "-j",
         "--jobs",
         type=int,
-        default=int(os.environ.get("MATRIX_JOBS", 0)) or os.cpu_count() or 2,
+        default=int(os.environ.get(environment.JOBS) or 0) or os.cpu_count() or 2,
         help="variants run in parallel (default: CPU count)",
     )
     parser.add_argument("--list", action="store_true", help="print the variants and exit")

@@ -53,6 +53,8 @@ REQUIRE_SERVICES = "REQUIRE_SERVICES"
 SUBSET = "MATRIX_SUBSET"
 # Where variants are rendered (default: results/work) and where shared caches live.
 WORKDIR = "MATRIX_WORKDIR"
+# How many variants `python -m tests.matrix` runs in parallel (default: the number of cores).
+JOBS = "MATRIX_JOBS"
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,14 @@ SERVICES = {
 }
 
 # Inherited variables that would leak the caller's setup into a variant's checks: the repo's own
-# virtualenv (`uv run` sets VIRTUAL_ENV), pytest-xdist's worker markers (a variant's conftest must
-# not think it is an xdist worker), coverage hooks, and any service URL from the caller's shell.
+# virtualenv (`uv run` sets VIRTUAL_ENV), the Python pinned by a pyenv shim that ran uv or python
+# (PYENV_VERSION would make `python3.13` fail in a variant that pins 3.13), pytest-xdist's worker
+# markers (a variant's conftest must not think it is an xdist worker), coverage hooks, and any
+# service URL from the caller's shell.
 SCRUBBED = (
     "VIRTUAL_ENV",
+    "PYENV_VERSION",
+    "PYENV_DIR",
     "CONDA_PREFIX",
     "PYTHONPATH",
     "PYTHONHOME",

@@ -145,6 +145,25 @@ def _where(func: tuple[str, int, str]) -> str:
     return f"{filename}:{line}({name})"
 
 
+# Copier's phases, by (file suffix, function name): their cumulative time tells where a render goes.
+PHASES = {
+    "clone the template (git)": ("copier/_vcs.py", "clone"),
+    "ask (questions, validators)": ("copier/_main.py", "_ask"),
+    "render files": ("copier/_main.py", "_render_template"),
+    "run tasks": ("copier/_main.py", "_execute_tasks"),
+    "remove the clone": ("copier/_template.py", "_cleanup"),
+}
+
+
+def _phase_time(stats: pstats.Stats, where: tuple[str, str]) -> float:
+    suffix, name = where
+    return sum(
+        cumulative
+        for (filename, _, function), (_, _, _, cumulative, _) in stats.stats.items()  # type: ignore[attr-defined]
+        if filename.endswith(suffix) and function == name
+    )
+
+
 def profile_report(ours: pstats.Stats, floor: pstats.Stats, lines: int = 15) -> str:
     """Where the template spends time that the floor does not: own time per function, ours minus
     the floor's, plus the total of the template's extensions/ code."""
@@ -160,6 +179,11 @@ def profile_report(ours: pstats.Stats, floor: pstats.Stats, lines: int = 15) -> 
     floor_total = floor.total_tt  # type: ignore[attr-defined]
     out = [
         f"In-process profile: {total:.3f} s for the template, {floor_total:.3f} s for the floor.",
+        f"  {'phase':<30} {'template':>9} {'floor':>9}",
+        *(
+            f"  {phase:<30} {_phase_time(ours, where):9.3f} {_phase_time(floor, where):9.3f}"
+            for phase, where in PHASES.items()
+        ),
         f"Own time the template adds, by function (top {lines}):",
         f"  {'extra s':>8} {'calls':>7} {'floor':>7}  function",
     ]

@@ -20,6 +20,7 @@ from tests.matrix.enumeration import (
     Variant,
     enumerate_variants,
 )
+from tests.matrix.runner import render as matrix_render
 
 REPO = Path(__file__).resolve().parents[1]
 COPIER_YML = REPO / "copier.yml"
@@ -104,9 +105,7 @@ def snapshot_template(dst: Path) -> Path:
 
 def render(src: Path, dst: Path, answers: Mapping[str, Any]) -> Path:
     """Render the template at `src` into `dst` with `answers`, the rest defaults (`--defaults`)."""
-    from copier import run_copy
-
-    run_copy(str(src), str(dst), data=dict(answers), defaults=True, unsafe=True, quiet=True)
+    matrix_render(src, dst, dict(answers), vcs_ref=None)
     return dst
 
 

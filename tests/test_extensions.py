@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from jinja2 import Environment
 from pathspec import PathSpec
 from pathspec import __version__ as pathspec_version
 
-from extensions import context, validation
+from extensions import context, validation, write_env
 from tests.conftest import Renders
 from tests.helpers import Answers, default_variant, rendered_files, variant_id, variants
 
@@ -161,3 +162,21 @@ def test_context_hook_adds_derived_facts_once_answers_are_complete() -> None:
 def test_derive_is_computed_once_per_variant() -> None:
     """The hook runs for every rendered path: derive() must be a cache hit after the first call."""
     assert derived(default_variant()) is derived(default_variant())
+
+
+def test_write_env_writes_a_private_env_with_a_fresh_secret_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = "# Settings\nENVIRONMENT=development\nSECRET_KEY=\nPORT=8000\n"
+    (tmp_path / ".env.example").write_text(example, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    write_env.main()
+    env = (tmp_path / ".env").read_text(encoding="utf-8")
+    lines = env.splitlines()
+    assert lines[:2] == ["# Settings", "ENVIRONMENT=development"]
+    assert lines[3:] == ["PORT=8000"]
+    assert len(lines[2].removeprefix("SECRET_KEY=")) >= 32
+    assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
+    # Running it again (or on a project that has its .env) changes nothing.
+    write_env.main()
+    assert (tmp_path / ".env").read_text(encoding="utf-8") == env

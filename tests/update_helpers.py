@@ -1,15 +1,18 @@
 """Helpers of the update tests: a throwaway template repository that cuts releases, and generated
 projects kept in git the way a user keeps them.
 
-Everything happens in temporary folders: the template is a `git clone` of this repository (its
-committed HEAD, like CI's checkout), its release tags are made in the clone, never here, and the
-projects record the clone's absolute path as `_src_path`. Nothing reaches the network except the
-generated services' own `uv sync` (PyPI through the shared uv cache).
+Everything happens in temporary folders: the template is a `git clone` of this repository plus a
+commit of the working tree's uncommitted changes (tracked or untracked, minus .gitignore'd files),
+so the update tests see the same template as every other template test; in CI's fresh checkout
+that is simply HEAD. Release tags are made in the clone, never here, and the projects record the
+clone's absolute path as `_src_path`. Nothing reaches the network except the generated services'
+own `uv sync` and the pre-commit hook's package (PyPI, through the shared uv cache).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -84,11 +87,27 @@ class TemplateRepo:
     def clone(cls, dst: Path, keep_tags: bool = False) -> TemplateRepo:
         git(dst.parent, "clone", "--quiet", "--no-hardlinks", str(REPO), str(dst))
         repo = cls(dst)
+        repo._take_uncommitted_work()
         if not keep_tags:
             # Release numbers in these tests are the tests' own, whatever this repository has.
             for tag in git(dst, "tag", "--list").split():
                 git(dst, "tag", "--delete", tag)
         return repo
+
+    def _take_uncommitted_work(self) -> None:
+        """Commit the working tree's uncommitted changes on top of the clone's HEAD."""
+        listed = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        for relpath in filter(None, listed.split("\0")):
+            source, target = REPO / relpath, self.path / relpath
+            if source.is_file() and not source.is_symlink():
+                if not target.is_file() or target.read_bytes() != source.read_bytes():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
+            elif not source.exists() and target.is_file():
+                target.unlink()  # deleted in the working tree, not yet committed
+        if git(self.path, "status", "--porcelain"):
+            git(self.path, "add", "--all")
+            git(self.path, "commit", "--quiet", "-m", "Uncommitted work of the working tree")
 
     def file(self, relpath: str) -> Path:
         return self.path / relpath

@@ -136,11 +136,12 @@ class TemplateRepo:
 
 def answer_python_version() -> dict[str, str]:
     """`python_version` = this interpreter's, when the template offers it (no download needed)."""
-    from tests.helpers import choice_values, questions
-
+    config = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
+    choices = config.get("python_version", {}).get("choices") or []
+    values = choices.values() if isinstance(choices, dict) else choices
+    offered = {str(choice) for choice in values}
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    spec = questions().get("python_version", {})
-    return {"python_version": version} if version in choice_values(spec) else {}
+    return {"python_version": version} if version in offered else {}
 
 
 def copy_project(

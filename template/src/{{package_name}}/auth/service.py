@@ -3,6 +3,7 @@
 import uuid
 from datetime import timedelta
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..core.config import Settings
@@ -15,6 +16,8 @@ from ..users.schemas import normalize_email
 from .models import RefreshToken
 from .repository import RefreshTokenRepository
 from .schemas import TokenPair
+
+logger = structlog.get_logger(__name__)
 
 
 def ensure_active(user: User) -> None:
@@ -42,8 +45,12 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
     stored = await _stored_token(tokens, settings, refresh_token)
     now = utc_now()
     if not await tokens.mark_used(stored.id, now):
-        # A used token presented again was copied: end every session that descends from it.
+        # A used (or revoked) token presented again was copied: end its whole family, the
+        # copy and the legitimate client's newest token alike.
         await tokens.revoke_family(stored.family_id, now)
+        logger.warning(
+            "refresh_token_replayed", user_id=str(stored.user_id), family_id=str(stored.family_id)
+        )
         await session.commit()  # the error response below would otherwise roll this back
         raise UnauthorizedError("Refresh token is no longer valid")
     ensure_active(stored.user)

@@ -30,7 +30,7 @@ def configure_logging(settings: Settings) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    # Route the standard library's records (uvicorn, SQLAlchemy, …) through the same renderer.
+    # Route the standard library's records (uvicorn and other libraries) through the same renderer.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -65,6 +65,8 @@ def test_cli_runs_variants_in_parallel_and_reports(tmp_path: Path) -> None:
             str(tmp_path / "work"),
             "--results",
             str(results),
+            "--cache-dir",
+            str(tmp_path / "cache"),
             "--jobs",
             "2",
         ],
@@ -129,7 +131,9 @@ def test_unreachable_service_skips_or_fails(
     closed = environment.Service("postgresql", "127.0.0.1", 1, "postgresql://127.0.0.1:1/x")
     monkeypatch.setitem(environment.SERVICES, "postgresql", closed)
     variant = Variant(answers=(("database", "postgresql"),), services=("postgresql",))
-    options = RunOptions(template_root=tmp_path, workdir=tmp_path / "work", uv="uv")
+    options = RunOptions(
+        template_root=tmp_path, workdir=tmp_path / "work", cache_dir=tmp_path / "cache", uv="uv"
+    )
 
     skipped = run_variant(variant, options)
     assert skipped.status == "skipped"

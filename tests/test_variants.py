@@ -43,11 +43,9 @@ def _slot() -> int:
 @pytest.mark.variant
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.slug for variant in VARIANTS])
 def test_variant(variant: Variant) -> None:
-    base = default_workdir()
     options = RunOptions(
         template_root=REPO,
-        workdir=base / "pytest",
-        cache_dir=base / ".cache",
+        workdir=default_workdir() / "pytest",
         require_services=environment.require_services(),
     )
     result = run_variant(variant, options, slot=_slot())

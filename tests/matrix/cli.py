@@ -24,6 +24,7 @@ from tests.matrix.runner import (
     REPO_ROOT,
     RunOptions,
     VariantResult,
+    default_cache_dir,
     default_workdir,
     run_matrix,
 )
@@ -65,7 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         "--workdir",
         type=Path,
         default=default_workdir(),
-        help="where variants are rendered, shared caches in its .cache/ (default: results/work)",
+        help="where variants are rendered (default: results/work)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=default_cache_dir(),
+        help="warm caches shared by variants and runs (default: ~/.cache/copier-fastapi-matrix)",
     )
     parser.add_argument(
         "--results", type=Path, default=REPO_ROOT / "results", help="where results are written"
@@ -164,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = RunOptions(
         template_root=args.template.resolve(),
         workdir=args.workdir.resolve(),
-        cache_dir=(args.workdir / ".cache").resolve(),
+        cache_dir=args.cache_dir.resolve(),
         vcs_ref=args.vcs_ref,
         require_services=args.require_services,
         step_timeout=args.step_timeout,

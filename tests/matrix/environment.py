@@ -51,8 +51,11 @@ VARIANT_VARIABLES = (
 REQUIRE_SERVICES = "REQUIRE_SERVICES"
 # Selection for tests/test_variants.py: a subset and/or answers, e.g. `ci`, `full`, `auth=jwt`.
 SUBSET = "MATRIX_SUBSET"
-# Where variants are rendered (default: results/work) and where shared caches live.
+# Where variants are rendered (default: results/work).
 WORKDIR = "MATRIX_WORKDIR"
+# Caches shared by all variants and kept across runs and clones, like uv's own cache: the warm
+# mypy caches (default: $XDG_CACHE_HOME/copier-fastapi-matrix, i.e. ~/.cache/copier-fastapi-matrix).
+CACHE_DIR = "MATRIX_CACHE_DIR"
 # How many variants `python -m tests.matrix` runs in parallel (default: the number of cores).
 JOBS = "MATRIX_JOBS"
 

@@ -129,7 +129,7 @@ class RunOptions:
     # Variant N is rendered into workdir/<slug>/my-service, with its logs in workdir/<slug>/logs.
     workdir: Path = field(default_factory=lambda: default_workdir())
     # Caches shared by all variants (mypy's, per Python version); uv uses its own shared cache.
-    cache_dir: Path = field(default_factory=lambda: default_workdir() / ".cache")
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     vcs_ref: str | None = None  # None: "HEAD" for a git working tree (see module docstring)
     require_services: bool = False
     step_timeout: float = 1200.0
@@ -146,9 +146,16 @@ class RunOptions:
 
 
 def default_workdir() -> Path:
-    """MATRIX_WORKDIR, or results/work: where variants are rendered, with shared caches in
-    its `.cache/`."""
+    """MATRIX_WORKDIR, or results/work: where variants are rendered."""
     return Path(os.environ.get(environment.WORKDIR) or REPO_ROOT / "results" / "work").resolve()
+
+
+def default_cache_dir() -> Path:
+    """MATRIX_CACHE_DIR, or the user's cache folder: kept across runs and fresh clones (CI)."""
+    if configured := os.environ.get(environment.CACHE_DIR):
+        return Path(configured).resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return (Path(xdg) / "copier-fastapi-matrix").resolve()
 
 
 def find_uv() -> str:

@@ -4,7 +4,8 @@ Same mechanics as copier.yml: primary axes with choices, validators written as J
 extension, a `broker` question asked only for a queue, a ContextHook deriving `services`. The
 rendered project is tiny but real: `uv sync`, ruff, mypy and pytest run on it for seconds. Its tests
 check what the matrix promises a variant (its own environment variables, its own virtualenv), and
-the `database=none` variants carry one failing test so the failure path is exercised too.
+the `database=none` variants carry a failing test and a type error so the failure path is
+exercised too.
 """
 
 from __future__ import annotations
@@ -136,6 +137,18 @@ def answer() -> int:
     return 42
 '''
 
+# database=none renders another app.py under the same module name, with a type error: mypy must
+# report it although the warm seed cache holds a clean `app` from the variants that ran before.
+APP_BROKEN_PY = '''\
+"""The whole service, with a type error on purpose."""
+
+BROKEN: int = "mypy must see this, warm cache or not"
+
+
+def answer() -> int:
+    return 42
+'''
+
 TEST_APP_PY = """\
 import os
 import sys
@@ -188,7 +201,8 @@ def write_fake_template(root: Path) -> Path:
         "extensions/rules.py": RULES_PY,
         "template/pyproject.toml.jinja": PYPROJECT,
         "template/.python-version.jinja": "{{ python_version }}\n",
-        "template/app.py": APP_PY,
+        "template/{% if database != 'none' %}app.py{% endif %}": APP_PY,
+        "template/{% if database == 'none' %}app.py{% endif %}": APP_BROKEN_PY,
         "template/tests/__init__.py": "",
         "template/tests/test_app.py.jinja": TEST_APP_PY,
         "template/tests/{% if database == 'none' %}test_broken.py{% endif %}": TEST_BROKEN_PY,

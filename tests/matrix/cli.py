@@ -178,7 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         tail_lines=args.tail,
         mypy_cache=args.mypy_cache,
     )
-    results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
+    try:
+        results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
+    except KeyboardInterrupt:
+        print("matrix: interrupted; running steps stopped", file=sys.stderr)
+        return 130
     wall = time.monotonic() - started
     summary = report.summarize(results, wall)
 

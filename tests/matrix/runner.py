@@ -194,6 +194,22 @@ def tail(path: Path, lines: int) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+# Commands run in sessions of their own (so a timeout can kill uv, pytest and their children at
+# once), which also keeps Ctrl-C from reaching them: the matrix stops them itself (`stop_all`).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+_RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def stop_all() -> None:
+    """Kill every running step's process group; steps not started yet will not start."""
+    _STOPPING.set()
+    with _RUNNING_LOCK:
+        for process in _RUNNING:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
 def _run(
     command: Sequence[str], cwd: Path, env: dict[str, str], log: Path, timeout: float
 ) -> tuple[int, float]:
@@ -202,6 +218,9 @@ def _run(
     with log.open("w", encoding="utf-8") as out:
         out.write(f"$ cd {cwd} && {' '.join(command)}\n")
         out.flush()
+        if _STOPPING.is_set():
+            out.write("[matrix] not started: the run was interrupted\n")
+            return -2, 0.0
         process = subprocess.Popen(
             list(command),
             cwd=cwd,
@@ -211,6 +230,8 @@ def _run(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -218,6 +239,14 @@ def _run(
             process.wait()
             out.write(f"\n[matrix] timed out after {timeout:.0f} s\n")
             returncode = -9
+        except BaseException:  # Ctrl-C in this thread (pytest): take the step down with us
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
     return returncode, time.monotonic() - started
 
 
@@ -445,5 +474,12 @@ def run_matrix(
             done(result)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="variant") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="variant")
+    try:
         return list(pool.map(one, variants))
+    except BaseException:  # Ctrl-C reaches the main thread only
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True)

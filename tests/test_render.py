@@ -11,6 +11,7 @@ from tests.helpers import (
     PACKAGE,
     REPO,
     Answers,
+    choice_values,
     copier_copy,
     default_variant,
     questions,
@@ -71,14 +72,9 @@ def test_cli_defaults_render_the_default_service(tmp_path: Path) -> None:
 def test_every_axis_value_is_rendered_by_some_variant() -> None:
     """A choice that no valid combination uses would be an option nobody can pick."""
     for axis in default_variant():
-        offered = {str(value) for value in _choices(axis)}
+        offered = set(choice_values(questions()[axis]))
         used = {answers[axis] for answers in VARIANTS if axis in answers}
         assert used == offered, f"{axis}: {sorted(offered - used)} never renders"
-
-
-def _choices(axis: str) -> list[str]:
-    choices = questions()[axis]["choices"]
-    return list(choices.values() if isinstance(choices, dict) else choices)
 
 
 @pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)

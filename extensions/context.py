@@ -93,18 +93,19 @@ def derive(
         dependencies += [*SQLALCHEMY_DEPENDENCIES, *DATABASE_DEPENDENCIES[database]]
     dependencies += AUTH_DEPENDENCIES.get(auth, ())
     omitted = [
-        pattern for flag, patterns in FEATURE_PATHS.items() if not flags[flag] for pattern in patterns
+        pattern
+        for flag, patterns in FEATURE_PATHS.items()
+        if not flags[flag]
+        for pattern in patterns
     ]
-    if database == "sqlite":
-        default_database_url = f"sqlite+aiosqlite:///./{package_name}.db"
-    else:
-        default_database_url = ""
+    scheme = DATABASE_SCHEMES.get(database, "")
+    default_database_url = f"{scheme}:///./{package_name}.db" if database == "sqlite" else ""
     return {
         **flags,
         "dependencies": sorted(dependencies, key=str.lower),
         "dev_dependencies": list(DEV_DEPENDENCIES),
         "omitted_paths": omitted,
-        "database_scheme": DATABASE_SCHEMES.get(database, ""),
+        "database_scheme": scheme,
         "default_database_url": default_database_url,
         # Servers the variant needs at run time (compose services, CI service containers).
         "services": [],
@@ -114,7 +115,6 @@ def derive(
             *(["create-admin"] if flags["use_jwt"] else []),
         ],
         "python_tag": "py" + python_version.replace(".", ""),
-        "image_name": project_slug,
     }
 
 
@@ -123,7 +123,15 @@ class VariantContext(ContextHook):
 
     def hook(self, context: dict[str, Any]) -> None:
         # Questions render before all answers exist; derive only once the answers are complete.
-        keys = ("package_name", "project_slug", "python_version", "auth", "database", "cache", "task_queue")
+        keys = (
+            "package_name",
+            "project_slug",
+            "python_version",
+            "auth",
+            "database",
+            "cache",
+            "task_queue",
+        )
         values = [context.get(key) for key in keys]
         if all(isinstance(value, str) for value in values):
             context.update(derive(*values))

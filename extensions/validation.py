@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from typing import Any
 
 from jinja2 import Environment
@@ -33,11 +34,14 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "jwt",
         "multipart",
         "mypy",
+        "pre_commit",
         "pwdlib",
         "pydantic",
         "pydantic_core",
         "pydantic_settings",
         "pytest",
+        "pytest_asyncio",
+        "pytest_cov",
         "ruff",
         "sqlalchemy",
         "starlette",
@@ -51,7 +55,8 @@ RESERVED_PACKAGE_NAMES = frozenset(
 
 def slugify_name(name: str) -> str:
     """Turn a human name into a kebab-case slug ("Billing API" -> "billing-api")."""
-    return "-".join(re.findall(r"[a-z0-9]+", str(name).lower()))
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
 
 
 def project_name_error(name: str) -> str:
@@ -66,6 +71,8 @@ def project_slug_error(slug: str) -> str:
     if SLUG_RE.match(str(slug)):
         return ""
     suggestion = slugify_name(slug) or "my-service"
+    if suggestion[0].isdigit():
+        suggestion = f"svc-{suggestion}"
     return (
         f"project_slug must be kebab-case (lowercase letters, digits and single dashes, starting "
         f"with a letter), e.g. '{suggestion}'."

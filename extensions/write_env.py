@@ -6,6 +6,7 @@ the secret never reaches .copier-answers.yml or any committed file.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -19,8 +20,10 @@ def main() -> None:
         if line.startswith("SECRET_KEY="):
             line = f"SECRET_KEY={secrets.token_urlsafe(48)}"
         lines.append(line)
-    env.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env.chmod(0o600)
+    # Created private: the secret is never readable by others, not even for a moment.
+    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -143,7 +143,8 @@ def step_environment(
     variables: Mapping[str, str], base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The full environment of a variant's commands: the caller's, scrubbed, plus `variables`."""
-    env = {key: value for key, value in (base or os.environ).items() if key not in SCRUBBED}
+    source = os.environ if base is None else base
+    env = {key: value for key, value in source.items() if key not in SCRUBBED}
     env.update(
         {
             # uv: never fetch an interpreter; one shared cache (the caller's UV_CACHE_DIR or uv's
@@ -176,4 +177,5 @@ def unreachable(services: Iterable[str], timeout: float = 1.0) -> list[str]:
 
 
 def require_services(env: Mapping[str, str] | None = None) -> bool:
-    return (env or os.environ).get(REQUIRE_SERVICES, "").strip().lower() in {"1", "true", "yes"}
+    value = (os.environ if env is None else env).get(REQUIRE_SERVICES, "")
+    return value.strip().lower() in {"1", "true", "yes"}

@@ -148,7 +148,11 @@ class BodySizeLimitMiddleware:
             return
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
+                if not value.isdigit():
+                    response = error_response(scope, 400, "bad_request", "Invalid Content-Length")
+                    await response(scope, receive, send)
+                    return
+                if int(value) > self.max_bytes:
                     response = error_response(scope, 413, "payload_too_large", self._message())
                     await response(scope, receive, send)
                     return

@@ -101,11 +101,12 @@ def release_template_change(template: TemplateRepo) -> None:
     template.edit(
         "template/README.md.jinja", lambda text: text.rstrip("\n") + "\n" + TEMPLATE_SECTION
     )
+    template.edit(template.find("template/src/*/__init__.py*"), lambda t: t + TEMPLATE_INIT_LINE)
+    # The initial migration changes too: the service's copy must not follow (it is history).
     template.edit(
-        "template/src/{{package_name}}/__init__.py.jinja", lambda t: t + TEMPLATE_INIT_LINE
+        template.find("template/src/*/db/migrations/versions/0001_*"),
+        lambda t: t + "# changed in 0.2.0\n",
     )
-    migration = next(template.path.glob("template/src/*/db/migrations/versions/0001_*"))
-    template.edit(str(migration.relative_to(template.path)), lambda t: t + "# changed in 0.2.0\n")
     template.write("template/SECURITY.md", TEMPLATE_SECURITY)
     template.edit(
         "CHANGELOG.md",

@@ -112,6 +112,12 @@ class TemplateRepo:
     def file(self, relpath: str) -> Path:
         return self.path / relpath
 
+    def find(self, pattern: str) -> str:
+        """The one file of the template repository matching a glob pattern, as a relative path."""
+        found = sorted(self.path.glob(pattern))
+        assert len(found) == 1, f"{pattern} matches {len(found)} files: {found}"
+        return found[0].relative_to(self.path).as_posix()
+
     def edit(self, relpath: str, change: Callable[[str], str]) -> None:
         """Rewrite one file of the template repository; the change must change something."""
         path = self.file(relpath)

@@ -426,6 +426,9 @@ def test_release_tags_are_canonical_pep_440_versions() -> None:
     assert is_release_tag("0.1.0") and is_release_tag("1.2.0rc1")
     assert not is_release_tag("v0.1.0") and not is_release_tag("0.1.0.0-dev")
     assert not is_release_tag("nightly") and not is_release_tag("1.0.0-rc.1")
+    # Every version-like tag of this repository follows the scheme (docs/content/releasing.md).
+    tags = git(REPO, "tag", "--list").split()
+    assert [tag for tag in tags if re.match(r"v?\d", tag) and not is_release_tag(tag)] == []
 
 
 # --- _migrations --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""One error envelope for every failure: an "error" object with code, message, details, request_id."""
+"""One error envelope for every failure: an "error" object (code, message, details, request_id)."""
 
 from collections.abc import Mapping
 from http import HTTPStatus

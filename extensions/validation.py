@@ -18,6 +18,8 @@ from jinja2.ext import Extension
 SLUG_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The `database` answers that store something, as refusal messages list them.
+DATABASES = "database=sqlite, database=postgresql or database=mysql"
 
 # Import names a generated service (or its tooling) depends on: a package with one of these names
 # would shadow the real library.
@@ -27,7 +29,10 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "alembic",
         "anyio",
         "argon2",
+        "asyncmy",
+        "asyncpg",
         "bcrypt",
+        "cryptography",
         "email_validator",
         "fastapi",
         "httpx",
@@ -107,7 +112,7 @@ def email_error(email: str) -> str:
 
 def database_error(database: str, auth: Any) -> str:
     if auth == "jwt" and database == "none":
-        return "auth=jwt stores users: choose database=sqlite, or auth=none."
+        return f"auth=jwt stores users: choose a database ({DATABASES}), or auth=none."
     return ""
 
 
@@ -115,7 +120,7 @@ def cache_error(cache: str, database: Any) -> str:
     if cache != "none" and database == "none":
         return (
             f"cache={cache} caches database reads: choose cache=none with database=none, "
-            f"or a database (database=sqlite)."
+            f"or a database ({DATABASES})."
         )
     return ""
 

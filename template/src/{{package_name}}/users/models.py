@@ -1,7 +1,7 @@
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Enum, String
+from sqlalchemy import CheckConstraint, Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, TimestampMixin
@@ -14,9 +14,11 @@ class Role(StrEnum):
 
 class User(TimestampMixin, Base):
     __tablename__ = "users"
+    # E-mails are stored lower-cased (schemas.normalize_email), and the database holds to that: with
+    # the unique constraint, no two users share an address in any spelling, on every engine.
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    # Stored lower-cased (see schemas.normalize_email): the unique constraint is case-insensitive.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     hashed_password: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(100))

@@ -73,6 +73,10 @@ def test_default_names_chain_is_valid(name: str) -> None:
 def test_derived_flags(answers: Answers) -> None:
     facts = derived(answers)
     assert facts["has_db"] is (answers["database"] != "none")
+    assert facts["has_db_server"] is (answers["database"] in {"postgresql", "mysql"})
+    assert facts["services"] == ([answers["database"]] if facts["has_db_server"] else [])
+    assert [server["name"] for server in facts["service_containers"]] == facts["services"]
+    assert bool(facts["compose_environment"]) is facts["has_db_server"]
     assert facts["has_auth"] is (answers["auth"] != "none")
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
     assert facts["has_cache"] is (answers["cache"] != "none")
@@ -93,6 +97,8 @@ def test_derived_dependencies(answers: Answers) -> None:
     assert ("sqlalchemy" in names) is facts["has_db"]
     assert ("alembic" in names) is facts["has_db"]
     assert ("aiosqlite" in names) is (answers["database"] == "sqlite")
+    assert ("asyncpg" in names) is (answers["database"] == "postgresql")
+    assert ("asyncmy" in names) is (answers["database"] == "mysql")
     assert ("pyjwt" in names) is facts["use_jwt"]
     assert ("pwdlib" in names) is facts["use_jwt"]
     assert {"fastapi", "pydantic-settings", "structlog", "uvicorn"} <= set(names)

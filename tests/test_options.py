@@ -58,6 +58,27 @@ FEATURES = {
         dependencies=("aiosqlite",),
         modules=("aiosqlite",),
         words=("aiosqlite",),
+        settings=(r"DATABASE_BUSY\w*",),
+    ),
+    "postgresql": Footprint(
+        chosen=lambda answers: answers["database"] == "postgresql",
+        dependencies=("asyncpg",),
+        modules=("asyncpg",),
+        words=("asyncpg", "postgres"),
+        settings=(r"DATABASE_STATEMENT_TIMEOUT\w*",),
+    ),
+    "mysql": Footprint(
+        chosen=lambda answers: answers["database"] == "mysql",
+        dependencies=("asyncmy", "cryptography"),
+        modules=("asyncmy",),
+        words=("asyncmy", "mysql", "mariadb"),
+    ),
+    "database server": Footprint(
+        # PostgreSQL and MySQL: a server in compose and CI, a pool, tests on the same engine.
+        chosen=lambda answers: answers["database"] in {"postgresql", "mysql"},
+        paths=("tests/test_outage.py",),
+        words=("TEST_DATABASE_URL", "service_healthy"),
+        settings=(r"DATABASE_POOL\w*", r"DATABASE_\w*_OVERFLOW", r"DATABASE_CONNECT\w*"),
     ),
     "jwt": Footprint(
         chosen=lambda answers: answers["auth"] == "jwt",

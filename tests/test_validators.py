@@ -12,7 +12,7 @@ import pytest
 from jinja2 import Environment
 
 from extensions import context, validation
-from tests.helpers import copier_copy, default_variant, questions
+from tests.helpers import choice_values, copier_copy, default_variant, questions
 
 GOOD = {
     "project_name": ["Billing API", "My Service 2", "a"],
@@ -122,23 +122,32 @@ def test_no_dependency_can_be_shadowed() -> None:
     assert accepted == [], f"package_name accepts the import names {accepted}"
 
 
+DATABASES = [value for value in choice_values(questions()["database"]) if value != "none"]
+
+
 def test_auth_jwt_needs_a_database() -> None:
-    message = "auth=jwt stores users: choose database=sqlite, or auth=none."
+    message = (
+        "auth=jwt stores users: choose a database (database=sqlite, database=postgresql or "
+        "database=mysql), or auth=none."
+    )
     assert validation.database_error("none", "jwt") == message
     assert refusals({"auth": "jwt", "database": "none"}) == {"database": message}
-    for auth in ("jwt", "none"):
-        assert validation.database_error("sqlite", auth) == ""
+    for database in DATABASES:
+        assert f"database={database}" in message
+        for auth in ("jwt", "none"):
+            assert validation.database_error(database, auth) == ""
     assert validation.database_error("none", "none") == ""
 
 
 def test_cache_needs_a_database() -> None:
     message = validation.cache_error("memory", "none")
     assert "cache=none" in message
-    assert "database=sqlite" in message
+    assert all(f"database={database}" in message for database in DATABASES)
     assert refusals({"auth": "none", "database": "none", "cache": "memory"}) == {"cache": message}
-    assert validation.cache_error("memory", "sqlite") == ""
+    for database in DATABASES:
+        assert validation.cache_error("memory", database) == ""
+        assert validation.cache_error("none", database) == ""
     assert validation.cache_error("none", "none") == ""
-    assert validation.cache_error("none", "sqlite") == ""
 
 
 def test_every_free_text_question_with_rules_has_a_validator() -> None:

@@ -5,6 +5,7 @@
     tests         the template tests (pytest -n auto), without the per-variant tests
     matrix        render variants and run each one's own checks: `-- --subset ci`,
                   `-- --shard 2/4`, `-- auth=jwt cache=none`, `-- --list --refused`
+    bench         the read-path benchmark (tests/benchmarks/read_path.py): needs wrk and PostgreSQL
     bench_render  the render-time benchmark (tests/benchmarks/render.py)
     docs          mkdocs build --strict
 
@@ -65,6 +66,18 @@ def tests(session: nox.Session) -> None:
 def matrix(session: nox.Session) -> None:
     """Every valid variant (or a subset, shard or selection) with its own checks."""
     run(session, "python", "-m", "tests.matrix", *session.posargs)
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Authenticated item reads of the postgresql service next to raw asyncpg (not run by CI)."""
+    if shutil.which("wrk") is None:
+        session.error(
+            "the read-path benchmark needs wrk, the HTTP load generator: install it from your "
+            "system's packages (Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install "
+            "wrk`), then run `uv run nox -s bench` again"
+        )
+    run(session, "python", "tests/benchmarks/read_path.py", *session.posargs)
 
 
 @nox.session(python=False)

@@ -664,7 +664,7 @@ def workspace(keep: bool, given: Path | None) -> Iterator[Path]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description=(__doc__ or "").splitlines()[0],
+        description="Authenticated item reads of the postgresql/jwt service next to raw asyncpg.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--cache", nargs="+", default=["memory", "none"], help="cache answers")
@@ -675,7 +675,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--items", type=int, default=10_000, help="items in the table")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--timeout", type=float, default=2.0, help="wrk's request timeout (s)")
-    parser.add_argument("--pool-size", type=int, help="baseline pool (default: the service's)")
+    parser.add_argument("--pool-size", type=int, help="baseline pool [the service's]")
     parser.add_argument("--profile", action="store_true", help="py-spy each service once more")
     parser.add_argument(
         "--project",
@@ -684,7 +684,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="CACHE=DIR",
         help="use an already rendered and synced project instead of rendering (repeatable)",
     )
-    parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--workdir", type=Path, help="work folder [a temporary one]")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

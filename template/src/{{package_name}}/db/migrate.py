@@ -12,7 +12,8 @@ def alembic_config(database_url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if database_url:
-        config.set_main_option("sqlalchemy.url", database_url)
+        # The config is a ConfigParser: `%` (URL-encoded characters of a password) must be doubled.
+        config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 

@@ -5,7 +5,7 @@ from fastapi import Depends, Request
 from .base import Cache
 
 
-def get_cache(request: Request) -> Cache:
+async def get_cache(request: Request) -> Cache:
     return cast(Cache, request.app.state.cache)
 
 

@@ -10,7 +10,6 @@ from ..core.config import Settings
 from ..core.errors import ForbiddenError, UnauthorizedError
 from ..core.security import TokenType, create_token, decode_token, verify_password
 from ..db.base import utc_now
-from ..users.models import User
 from ..users.repository import UserRepository
 from ..users.schemas import normalize_email
 from .models import RefreshToken
@@ -20,8 +19,8 @@ from .schemas import TokenPair
 logger = structlog.get_logger(__name__)
 
 
-def ensure_active(user: User) -> None:
-    if not user.is_active:
+def ensure_active(is_active: bool) -> None:
+    if not is_active:
         raise ForbiddenError("This account is disabled")
 
 
@@ -31,7 +30,7 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     valid, new_hash = await verify_password(password, user.hashed_password if user else None)
     if user is None or not valid:
         raise UnauthorizedError("Incorrect e-mail or password")
-    ensure_active(user)
+    ensure_active(user.is_active)
     if new_hash is not None:
         user.hashed_password = new_hash
     tokens = RefreshTokenRepository(session)
@@ -53,7 +52,7 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
         )
         await session.commit()  # the error response below would otherwise roll this back
         raise UnauthorizedError("Refresh token is no longer valid")
-    ensure_active(stored.user)
+    ensure_active(stored.user.is_active)
     return _issue_tokens(tokens, settings, stored.user_id, family_id=stored.family_id)
 
 

@@ -1,7 +1,9 @@
 """Password hashing and the service's signed JWTs."""
 
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -80,8 +82,35 @@ def create_token(
     return jwt.encode(payload, settings.signing_key, algorithm=settings.jwt_algorithm)
 
 
+# Access tokens come with every request of a client: each is verified once, then served from here
+# until it expires (checked on every use). Keyed by the token and every setting it was verified
+# against; the least recently used go first beyond the bound.
+VERIFIED_TOKENS_MAX = 4096
+_verified_tokens: OrderedDict[tuple[str, ...], tuple[TokenClaims, float]] = OrderedDict()
+
+
 def decode_token(settings: Settings, token: str, token_type: TokenType) -> TokenClaims:
     """Verify signature, algorithm, expiry, issuer, audience and type, or raise a 401."""
+    if token_type is not TokenType.ACCESS:  # refresh tokens are used once: nothing to remember
+        return _verify(settings, token, token_type)[0]
+    key = (
+        token,
+        settings.signing_key,
+        settings.jwt_algorithm,
+        settings.jwt_issuer,
+        settings.jwt_audience,
+    )
+    verified = _verified_tokens.pop(key, None)
+    if verified is None or verified[1] <= time.time():
+        verified = _verify(settings, token, token_type)
+    _verified_tokens[key] = verified  # (re)inserted last: the most recently used
+    if len(_verified_tokens) > VERIFIED_TOKENS_MAX:
+        _verified_tokens.popitem(last=False)
+    return verified[0]
+
+
+def _verify(settings: Settings, token: str, token_type: TokenType) -> tuple[TokenClaims, float]:
+    """The token's claims and expiry (seconds since the epoch), or a 401."""
     try:
         payload = jwt.decode(
             token,
@@ -99,4 +128,4 @@ def decode_token(settings: Settings, token: str, token_type: TokenType) -> Token
         raise UnauthorizedError("Invalid token") from exc
     if payload["type"] != token_type:
         raise UnauthorizedError("Wrong token type")
-    return claims
+    return claims, float(payload["exp"])

@@ -14,6 +14,13 @@ class UserRepository:
     async def get(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)
 
+    async def is_active(self, user_id: uuid.UUID) -> bool | None:
+        """The user's active flag, or None when there is no such user: one column, no object."""
+        active: bool | None = await self.session.scalar(
+            select(User.is_active).where(User.id == user_id)
+        )
+        return active
+
     async def get_by_email(self, email: str) -> User | None:
         """`email` as normalized by the schemas (lower case)."""
         user: User | None = await self.session.scalar(select(User).where(User.email == email))

@@ -776,7 +776,8 @@ class Bench:
             "1",
         ]
         for project in projects:
-            copy = databases.create(self.env, f"cache_{project.cache}", template=original)
+            suffix = re.sub(r"[^a-z0-9_]", "_", f"cache_{project.cache}".lower())
+            copy = databases.create(self.env, suffix, template=original)
             self.database_of[project.name] = copy
             self.servers.append(
                 Server(

@@ -544,10 +544,11 @@ def report(
 
 PROFILE_GROUPS = (
     # (label, regex on a frame): the share of samples whose stack contains such a frame.
-    ("auth dependency (token + user)", r"get_current_user \("),
-    ("  user query", r"UserRepository\.get \("),
+    ("auth dependency (token + user check)", r"get_current_user(_id)? \("),
+    ("  user query", r"UserRepository\.(get|is_active) \("),
     ("  token decode", r"decode_token \("),
     ("session dependency (incl. commit)", r"get_session \("),
+    ("BEGIN and COMMIT round trips (asyncpg)", r"Transaction\.(start|commit|__commit) \("),
     ("items service", r"ItemService\.get \(|CachedItemService\.get \("),
     ("access log line", r"BoundLogger\.info \("),
     ("threadpool hops (run_in_threadpool)", r"run_in_threadpool \("),
@@ -556,6 +557,7 @@ PROFILE_GROUPS = (
     ("asyncpg", r"asyncpg/"),
     ("pydantic", r"pydantic"),
     ("FastAPI dependency solving", r"solve_dependencies \("),
+    ("FastAPI routing (match)", r"_IncludedRouter\._match \(|APIRouter\.matches \("),
     ("JSON serialization of the response", r"serialize_response \(|_prepare_response_content \("),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
@@ -64,12 +65,151 @@ def slugify_name(name: str) -> str:
     return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
 
 
+# Limits of the free-text answers. They are pasted into string literals of the generated code, whose
+# lines must stay within ruff's 100 columns with a margin:
+# - project_name: `    project_name: str = "…"` in core/config.py is 27 + 50 = 77 columns, and the
+#   default description, name + ": a FastAPI service" (19), stays within the description's 72;
+# - description: one summary line, the width PEP 8 gives docstrings; the longest line it makes is
+#   `        description="…",` in __main__.py, 23 + 72 = 95 columns;
+# - author_name: only in pyproject.toml (no line limit); a name, not a sentence.
+PROJECT_NAME_MAX = 50
+DESCRIPTION_MAX = 72
+AUTHOR_NAME_MAX = 64
+
+# Non-ASCII punctuation a name or description may use besides letters: none of it is a look-alike of
+# an ASCII character, which ruff's RUF001/RUF002 would flag in the generated code.
+TYPOGRAPHIC_PUNCTUATION = frozenset("—…«»")
+# Latin letters that ruff takes for ASCII look-alikes: dotless i, long s, tone letters, clicks, …
+# (escaped here, or ruff would flag this very line).
+AMBIGUOUS_LETTERS = frozenset(
+    "\u0131\u017f\u0184\u018d\u01a6\u01a7\u01b7\u01bc\u01bd\u01c0\u01c3\u021c\u0222\u0223\u0241"
+)
+
+
+def text_character(char: str) -> bool:
+    """Whether a character may appear in project_name or description.
+
+    Both land in Python string literals and a docstring of the generated service, which must pass
+    ruff: printable ASCII but `"` and `\\`, Latin letters with accents (é, ü, ß, ø, ł, ș …) that
+    ruff does not mistake for ASCII, and a few typographic marks. Every character is one column
+    wide, so the length limits are widths too.
+    """
+    if " " <= char <= "~":
+        return char not in '"\\'
+    if char in TYPOGRAPHIC_PUNCTUATION:
+        return True
+    return (
+        "\u00c0" <= char <= "\u024f"
+        and unicodedata.category(char).startswith("L")
+        and char not in AMBIGUOUS_LETTERS
+    )
+
+
+def toml_character(char: str) -> bool:
+    """Whether a character may appear as is in a TOML basic string (author_name): no quote, no
+    backslash, no control, format or line-separator character."""
+    category = unicodedata.category(char)
+    return char not in '"\\' and not category.startswith("C") and category not in {"Zl", "Zp"}
+
+
+def _character_name(char: str) -> str:
+    return f"{char!r} ({unicodedata.name(char, f'U+{ord(char):04X}')})"
+
+
+def _free_text_error(
+    question: str,
+    answer: str,
+    *,
+    limit: int,
+    allowed: Callable[[str], bool],
+    what: str,
+    example: str,
+    check: Callable[[str], str],
+) -> str:
+    """The rules shared by the free-text answers: characters, surrounding spaces and length.
+
+    A refusal suggests the answer repaired when `check` (the question's validator) accepts the
+    repair, else `example`.
+    """
+
+    def suggest(repaired: str) -> str:
+        # Messages quote the suggestion in apostrophes: it must hold none.
+        return repaired if "'" not in repaired and check(repaired) == "" else example
+
+    if not answer.strip():
+        return f"{question} is required, e.g. '{example}'."
+    for char in answer:
+        if not allowed(char):
+            cleaned = " ".join("".join(c if allowed(c) else " " for c in answer).split())
+            return (
+                f"{question} cannot contain {_character_name(char)}: use {what}, "
+                f"e.g. '{suggest(cleaned)}'."
+            )
+    if answer != answer.strip():
+        return f"{question} must not start or end with a space, e.g. '{suggest(answer.strip())}'."
+    if len(answer) > limit:
+        return (
+            f"{question} is {len(answer)} characters long, at most {limit} fit the generated "
+            f"code: shorten it, e.g. '{example}'."
+        )
+    return ""
+
+
+TEXT_CHARACTERS = (
+    'Latin letters (accents allowed), digits, spaces and ASCII punctuation other than " and \\'
+)
+
+
 def project_name_error(name: str) -> str:
-    if not str(name).strip():
+    name = str(name)
+    if not name.strip():
         return "project_name is required: type a human-readable name such as 'Billing API'."
-    if not slugify_name(name) or not slugify_name(name)[0].isalpha():
+    if error := _free_text_error(
+        "project_name",
+        name,
+        limit=PROJECT_NAME_MAX,
+        allowed=text_character,
+        what=TEXT_CHARACTERS,
+        example="Billing API",
+        check=project_name_error,
+    ):
+        return error
+    if not name[0].isalpha() or not slugify_name(name) or not slugify_name(name)[0].isalpha():
         return "project_name must start with a letter, e.g. 'Billing API'."
     return ""
+
+
+def description_error(description: str) -> str:
+    description = str(description)
+    if error := _free_text_error(
+        "description",
+        description,
+        limit=DESCRIPTION_MAX,
+        allowed=text_character,
+        what=TEXT_CHARACTERS,
+        example="Billing API: invoices and payments",
+        check=description_error,
+    ):
+        return error
+    # A summary line opens with a word; this also keeps ruff's S104/S108 quiet ("0.0.0.0", "/tmp").
+    if not description[0].isalnum() or not any(char.isalpha() for char in description):
+        return (
+            "description must start with a letter or digit and hold words, "
+            "e.g. 'Billing API: invoices and payments'."
+        )
+    return ""
+
+
+def author_name_error(name: str) -> str:
+    return _free_text_error(
+        "author_name",
+        str(name),
+        limit=AUTHOR_NAME_MAX,
+        allowed=toml_character,
+        what='any characters but ", \\ and control characters',
+        example="Backend Team",
+        check=author_name_error,
+    )
 
 
 def project_slug_error(slug: str) -> str:
@@ -128,6 +268,8 @@ def cache_error(cache: str, database: Any) -> str:
 FILTERS = {
     "slugify_name": slugify_name,
     "project_name_error": project_name_error,
+    "description_error": description_error,
+    "author_name_error": author_name_error,
     "project_slug_error": project_slug_error,
     "package_name_error": package_name_error,
     "email_error": email_error,

@@ -3,7 +3,11 @@ instead; copier.yml wires each one; a refused answer makes the `copier copy` CLI
 
 from __future__ import annotations
 
+import ast
 import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,16 +16,74 @@ import pytest
 from jinja2 import Environment
 
 from extensions import context, validation
-from tests.helpers import choice_values, copier_copy, default_variant, questions
+from tests.conftest import Renders
+from tests.helpers import (
+    choice_values,
+    copier_copy,
+    default_variant,
+    questions,
+    read_answers,
+    read_pyproject,
+    ruff,
+)
+from tests.test_rendered_files import run_ruff
+
+# The longest answers the free-text questions accept, with the characters they keep allowing
+# (apostrophes, accents, colons, ampersands, percent signs, braces, typographic marks).
+LONGEST_PROJECT_NAME = "Zoë's Café: Ærø Billing, Invoices & Refunds — Øste"
+LONGEST_DESCRIPTION = "Zoë's Café: bills, invoices & refunds for Ærø — 100% async, {fast}…#1 ok"
+LONGEST_AUTHOR_NAME = "Zoë O'Brien, 山田太郎 & the Équipe «Paiements» of Ærø: backend teams"
 
 GOOD = {
-    "project_name": ["Billing API", "My Service 2", "a"],
+    "project_name": [
+        "Billing API",
+        "My Service 2",
+        "a",
+        "Zoë's Café: Ærø Orders",
+        "Ștefan & Łukasz «Payments»",
+        LONGEST_PROJECT_NAME,
+    ],
     "project_slug": ["billing-api", "api", "api2", "billing-api-v2"],
     "package_name": ["billing_api", "api", "svc2", "my_fastapi"],
     "author_email": ["backend@example.com", "a.b+c@mail.example.org"],
+    "description": [
+        "Billing API: invoices and payments",
+        "Zoë's café — orders, 100% async…",
+        "3D printing jobs",
+        "a",
+        LONGEST_DESCRIPTION,
+    ],
+    "author_name": [
+        "Backend Team",
+        "Zoë O'Brien",
+        "山田太郎",
+        "Équipe «Paiements»",
+        LONGEST_AUTHOR_NAME,
+    ],
 }
+# Each free-text answer lands in a Python or TOML string literal: no quote, backslash or line break,
+# no surrounding space, and a length that keeps the generated lines within 100 columns.
 BAD = {
-    "project_name": ["", "   ", "123 Service", "!!!", "-"],
+    "project_name": [
+        "",
+        "   ",
+        "123 Service",
+        "!!!",
+        "-",
+        'Billing "API"',
+        "Billing\\API",
+        "Billing\nAPI",
+        "Billing\tAPI",
+        "Billing\x00",
+        " Billing API",
+        "Billing API ",
+        LONGEST_PROJECT_NAME + "n",
+        "b" * 200,
+        "Billing \u2013 API",  # an en dash: ruff (RUF001) takes it for a hyphen
+        "Zo\u00eb\u2019s Caf\u00e9",  # a curly apostrophe, idem
+        "Сервис",  # Cyrillic letters look like Latin ones
+        "/tmp Service",
+    ],
     "project_slug": [
         "",
         "Billing-API",
@@ -34,6 +96,34 @@ BAD = {
     ],
     "package_name": ["", "Billing", "2fa", "billing-api", "billing api", "café", "class", "match"],
     "author_email": ["", "backend", "a@b", "a b@example.com", "@example.com"],
+    "description": [
+        "",
+        " ",
+        'The "billing" API',
+        "C:\\billing",
+        "Line one\nline two",
+        "Line one\r\nline two",
+        "Tab\tseparated",
+        " Billing API",
+        "Billing API. ",
+        LONGEST_DESCRIPTION + "!",
+        "d" * 500,
+        "0.0.0.0",  # ruff S104 in the generated code
+        "/tmp files",  # ruff S108 in the generated code
+        "Billing \u2013 invoices",
+        "Billing \u2018API\u2019",
+        "账单服务",
+    ],
+    "author_name": [
+        "",
+        "  ",
+        'The "A" Team',
+        "Back\\end",
+        "Backend\nTeam",
+        "Backend\u2028Team",
+        " Backend Team",
+        LONGEST_AUTHOR_NAME + "s",
+    ],
 }
 # Import names the generated service depends on: a package of that name would shadow them.
 SHADOWING = [
@@ -57,6 +147,18 @@ FILTERS: dict[str, Callable[[str], str]] = {
     "project_slug": validation.project_slug_error,
     "package_name": validation.package_name_error,
     "author_email": validation.email_error,
+    "description": validation.description_error,
+    "author_name": validation.author_name_error,
+}
+LIMITS = {
+    "project_name": validation.PROJECT_NAME_MAX,
+    "description": validation.DESCRIPTION_MAX,
+    "author_name": validation.AUTHOR_NAME_MAX,
+}
+LONGEST = {
+    "project_name": LONGEST_PROJECT_NAME,
+    "description": LONGEST_DESCRIPTION,
+    "author_name": LONGEST_AUTHOR_NAME,
 }
 
 
@@ -160,6 +262,8 @@ REFUSED_ON_THE_COMMAND_LINE = [
     ({"project_slug": "Billing_API"}, validation.project_slug_error("Billing_API")),
     ({"package_name": "fastapi"}, validation.package_name_error("fastapi")),
     ({"author_email": "backend"}, validation.email_error("backend")),
+    ({"description": 'The "billing" API'}, validation.description_error('The "billing" API')),
+    ({"author_name": "a" * 65}, validation.author_name_error("a" * 65)),
     ({"auth": "jwt", "database": "none"}, validation.database_error("none", "jwt")),
     (
         {"auth": "none", "database": "none", "cache": "memory"},
@@ -195,3 +299,88 @@ def test_cli_refuses_a_folder_name_that_makes_no_project_name(
 
 def test_defaults_pass_every_validator() -> None:
     assert refusals(default_variant()) == {}
+
+
+@pytest.mark.parametrize("question", list(LONGEST))
+def test_longest_answers_are_at_the_limit(question: str) -> None:
+    """The render test below uses answers exactly as long as each validator accepts."""
+    answer = LONGEST[question]
+    assert len(answer) == LIMITS[question]
+    assert FILTERS[question](answer) == ""
+    assert f"at most {LIMITS[question]} fit" in FILTERS[question](answer + "x")
+
+
+def test_default_description_of_the_longest_name_is_accepted() -> None:
+    """copier.yml's default description is the project name plus a suffix: it must pass too."""
+    default = str(questions()["description"]["default"])
+    description = Environment().from_string(default).render(project_name=LONGEST_PROJECT_NAME)
+    assert description.startswith(LONGEST_PROJECT_NAME)
+    assert refusals({"project_name": LONGEST_PROJECT_NAME, "description": description}) == {}
+
+
+def test_accepted_characters_are_not_flagged_by_ruff(default_project: Path, tmp_path: Path) -> None:
+    """Every non-ASCII character project_name and description accept, in a string and a
+    docstring, passes ruff with the generated project's configuration (RUF001/RUF002 flag
+    look-alikes of ASCII characters, such as en dashes and curly apostrophes)."""
+    accepted = [
+        chr(code)
+        for code in range(0x80, sys.maxunicode + 1)
+        if validation.text_character(chr(code))
+    ]
+    assert "é" in accepted
+    assert "\u2013" not in accepted  # en dash
+    for char in accepted:
+        assert validation.description_error(f"A{char}") == ""
+        assert validation.project_name_error(f"A{char}") == ""
+    shutil.copy(default_project / "pyproject.toml", tmp_path / "pyproject.toml")
+    lines = [f'"""{"".join(accepted)}"""', ""]
+    lines += [f'CHAR_{code:X} = "{chr(code)}"' for code in map(ord, accepted)]
+    (tmp_path / "probe.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [
+            *ruff(),
+            "check",
+            "--no-cache",
+            "--output-format",
+            "concise",
+            "--ignore",
+            "E501",
+            "probe.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+
+def test_longest_answers_render_a_clean_project(renders: Renders) -> None:
+    """The longest accepted name, description and author render a project that ruff accepts as
+    is (line length included), with each answer in its literal exactly as typed."""
+    # The slug and package derived from this name are long too; a long package_name overflows
+    # other lines (the docstring of tests/test_cli.py), which is package_name's own matter.
+    answers = {
+        **default_variant(),
+        **LONGEST,
+        "project_slug": "zoes-cafe",
+        "package_name": "zoes_cafe",
+    }
+    project = renders.get(answers)
+    for args in (("check", "--output-format", "concise"), ("format", "--diff")):
+        result = run_ruff(project, *args)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+
+    package = project / "src" / read_answers(project)["package_name"]
+    init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
+    assert ast.get_docstring(init) == LONGEST_DESCRIPTION
+    literals = {
+        node.value
+        for path in ("__main__.py", "core/config.py")
+        for node in ast.walk(ast.parse((package / path).read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    assert {LONGEST_PROJECT_NAME, LONGEST_DESCRIPTION} <= literals
+    metadata = read_pyproject(project)["project"]
+    assert metadata["description"] == LONGEST_DESCRIPTION
+    assert metadata["authors"][0]["name"] == LONGEST_AUTHOR_NAME

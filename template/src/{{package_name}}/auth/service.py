@@ -16,7 +16,7 @@ from .models import RefreshToken
 from .repository import RefreshTokenRepository
 from .schemas import TokenPair
 
-logger = structlog.get_logger(__name__)
+logger = structlog.get_logger()
 
 
 def ensure_active(is_active: bool) -> None:

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
 
-logger = structlog.get_logger("access")
+logger = structlog.get_logger()
 
 # Accept a caller's X-Request-ID only if it is short and harmless to log and echo back.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

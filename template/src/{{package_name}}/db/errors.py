@@ -8,7 +8,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..core.errors import error_response
 
-logger = structlog.get_logger(__name__)
+logger = structlog.get_logger()
 
 
 async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -110,9 +110,10 @@ FEATURE_PATHS = {
         "src/*/items/service.py",
         "tests/database.py",
         "tests/test_database.py",
+        "tests/test_sessions.py",
         "tests/test_migrations.py",
     ),
-    "has_db_server": ("tests/test_outage.py",),
+    "has_db_server": ("src/*/db/pool.py", "tests/test_outage.py", "tests/test_pool.py"),
     "use_jwt": (
         "src/*/auth",
         "src/*/users",
@@ -124,6 +125,7 @@ FEATURE_PATHS = {
     "has_cache": (
         "src/*/cache",
         "src/*/items/cached.py",
+        "src/*/users/status.py",
         "tests/test_cache.py",
     ),
 }

@@ -1,4 +1,9 @@
-"""Request-scoped database session: commit on success, roll back on error."""
+"""Request-scoped database session.
+
+Safe methods (GET, HEAD, OPTIONS) only read: their session runs without a transaction, so a read
+costs no BEGIN/COMMIT round trips. Any other method gets one transaction, committed on success
+and rolled back on error.
+"""
 
 from collections.abc import AsyncIterator
 from typing import Annotated, cast
@@ -8,13 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .engine import Database
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_database(request: Request) -> Database:
     return cast(Database, request.app.state.database)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_database(request).session() as session:
+    database = get_database(request)
+    if request.method in READ_ONLY_METHODS:
+        async with database.read_session() as session:
+            yield session
+        return
+    async with database.session() as session:
         try:
             yield session
         except BaseException:

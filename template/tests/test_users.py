@@ -9,6 +9,7 @@ from .conftest import PASSWORD, bearer, login
 
 ME = "/api/v1/users/me"
 USERS = "/api/v1/users"
+ITEMS = "/api/v1/items"
 NEW_PASSWORD = "a much better passphrase"
 
 
@@ -178,6 +179,8 @@ async def test_admin_deactivates_and_reactivates_a_user(
     client: httpx.AsyncClient, admin_headers: dict[str, str], user_tokens: dict[str, str]
 ) -> None:
     user_id = await id_of(client, bearer(user_tokens))
+    # Checked once before: where the active flag is cached, the deactivation must replace it.
+    assert (await client.get(ITEMS, headers=bearer(user_tokens))).status_code == 200
 
     response = await client.patch(
         f"{USERS}/{user_id}", headers=admin_headers, json={"is_active": False}
@@ -186,6 +189,7 @@ async def test_admin_deactivates_and_reactivates_a_user(
     assert response.status_code == 200
     assert response.json()["is_active"] is False
     assert (await client.get(ME, headers=bearer(user_tokens))).status_code == 403
+    assert (await client.get(ITEMS, headers=bearer(user_tokens))).status_code == 403
     refresh = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": user_tokens["refresh_token"]}
     )

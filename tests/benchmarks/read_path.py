@@ -31,6 +31,7 @@ BENCH_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres), uv.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import functools
 import json
@@ -51,6 +52,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from http.client import HTTPConnection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -461,7 +463,8 @@ HEADER = (
 LEGEND = (
     "  cpu ms: CPU time of the server process per request; xact, users, items: transactions and "
     "index scans of\n  the users and items tables per request (PostgreSQL's counters); opened: "
-    "connections opened during the runs"
+    "connections opened during the runs\n  (a caching target's counters include its cache warming: "
+    "every item read once before each run)"
 )
 
 
@@ -630,6 +633,28 @@ def profile_target(
     return raw
 
 
+def warm_cache(url: str, ids: Sequence[str], token: str, workers: int = 8) -> None:
+    """Read every item once through the service (`workers` keep-alive connections)."""
+    target = urllib.parse.urlsplit(url)
+
+    def read(share: Sequence[str]) -> None:
+        connection = HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+        try:
+            for item_id in share:
+                connection.request(
+                    "GET", f"/api/v1/items/{item_id}", headers={"Authorization": f"Bearer {token}"}
+                )
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise fail(f"warming the cache: item {item_id} answered {response.status}")
+        finally:
+            connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(read, [ids[start::workers] for start in range(workers)]))
+
+
 # --- Main --------------------------------------------------------------------------------------
 
 
@@ -679,6 +704,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=2.0, help="wrk's request timeout (s)")
     parser.add_argument("--pool-size", type=int, help="baseline pool [the service's]")
     parser.add_argument("--profile", action="store_true", help="py-spy each service once more")
+    parser.add_argument(
+        "--warm-cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read every item once through a caching service before each of its runs",
+    )
     parser.add_argument(
         "--project",
         action="append",
@@ -852,6 +883,7 @@ class Bench:
             for round_index in range(self.args.rounds):
                 shift = round_index % len(self.servers)
                 for server in self.servers[shift:] + self.servers[:shift]:
+                    self.warm_cache(server)
                     result = self.measure(server, connections, round_index)
                     results.append(result)
                     log(
@@ -871,6 +903,15 @@ class Bench:
                 counters[(server.name, connections)] = db_delta(before[name], after[name], requests)
             before = after
         return results, counters
+
+    def warm_cache(self, server: Server) -> None:
+        """Before each run of a caching service: every item read once, as it has them after
+        serving this load without a pause. (The targets take turns, so a cache's entries would
+        otherwise expire while the others run: 60 s of TTL against 10,000 ids read a few hundred
+        times a second.)"""
+        if server.project is None or server.project.cache == "none" or not self.args.warm_cache:
+            return
+        warm_cache(server.url, self.ids_file.read_text().split(), self.token)
 
     def profile(self) -> None:
         connections = min(self.args.connections)

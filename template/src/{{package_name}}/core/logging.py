@@ -30,7 +30,7 @@ def configure_logging(settings: Settings) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(settings.log_level),
         cache_logger_on_first_use=False,
     )
-    # Other libraries' records (uvicorn, SQLAlchemy, …) get the same rendering.
+    # Other libraries' records (uvicorn's, for one) get the same rendering.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -3,9 +3,9 @@
 SQLAlchemy's async pool waits on an asyncio.Queue, which lets a request arriving just as a
 connection comes back take it ahead of the requests already waiting; the one woken for it finds
 nothing and queues again at the back. Under load a few requests lose that race over and over:
-seconds of tail latency and pool timeouts while the pool is busy but healthy (asyncpg's own pool
-has the same flaw, MagicStack/asyncpg#1247). Here a returned connection is handed straight to the
-request that has waited longest, and nobody takes an idle connection while others wait.
+seconds of tail latency and pool timeouts while the pool is busy but healthy. Here a returned
+connection is handed straight to the request that has waited longest, and nobody takes an idle
+connection while others wait.
 """
 
 import asyncio

@@ -60,9 +60,22 @@ RESERVED_PACKAGE_NAMES = frozenset(
 
 
 def slugify_name(name: str) -> str:
-    """Turn a human name into a kebab-case slug ("Billing API" -> "billing-api")."""
+    """Turn a human name into a kebab-case slug ("Billing API" -> "billing-api"), as many of its
+    words as fit in PROJECT_SLUG_MAX (a longer name still has a slug its questions accept)."""
     ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    return "-".join(re.findall(r"[a-z0-9]+", ascii_name.lower()))
+    return shorten("-".join(re.findall(r"[a-z0-9]+", ascii_name.lower())), "-", PROJECT_SLUG_MAX)
+
+
+def shorten(name: str, separator: str, limit: int) -> str:
+    """The leading words of `name` that fit in `limit` characters, or its first `limit` characters
+    when the first word alone is longer ("billing-api-v2", "-", 11 -> "billing-api")."""
+    if len(name) <= limit:
+        return name
+    words = name.split(separator)
+    kept = 1
+    while len(separator.join(words[: kept + 1])) <= limit:
+        kept += 1
+    return separator.join(words[:kept])[:limit].rstrip(separator)
 
 
 # Limits of the free-text answers. They are pasted into string literals of the generated code, whose
@@ -75,6 +88,13 @@ def slugify_name(name: str) -> str:
 PROJECT_NAME_MAX = 50
 DESCRIPTION_MAX = 72
 AUTHOR_NAME_MAX = 64
+# Limits of the names (PEP 8 sets none). package_name is a word of the generated code (imports, the
+# uvicorn app path, the database of the server URLs) that no line break can split; its longest line
+# is core/config.py's default URL of a MySQL server, in parentheses of its own:
+# `        "mysql+asyncmy://app:app@127.0.0.1:3306/<package_name>?charset=utf8mb4"`, 65 + 35 = 100
+# columns. The slug has the same limit, since the default package name is the slug.
+PACKAGE_NAME_MAX = 35
+PROJECT_SLUG_MAX = PACKAGE_NAME_MAX
 
 # Non-ASCII punctuation a name or description may use besides letters: none of it is a look-alike of
 # an ASCII character, which ruff's RUF001/RUF002 would flag in the generated code.
@@ -116,6 +136,13 @@ def _character_name(char: str) -> str:
     return f"{char!r} ({unicodedata.name(char, f'U+{ord(char):04X}')})"
 
 
+def _too_long(question: str, answer: str, limit: int, suggestion: str) -> str:
+    return (
+        f"{question} is {len(answer)} characters long, at most {limit} fit the generated code: "
+        f"shorten it, e.g. '{suggestion}'."
+    )
+
+
 def _free_text_error(
     question: str,
     answer: str,
@@ -148,10 +175,7 @@ def _free_text_error(
     if answer != answer.strip():
         return f"{question} must not start or end with a space, e.g. '{suggest(answer.strip())}'."
     if len(answer) > limit:
-        return (
-            f"{question} is {len(answer)} characters long, at most {limit} fit the generated "
-            f"code: shorten it, e.g. '{example}'."
-        )
+        return _too_long(question, answer, limit, example)
     return ""
 
 
@@ -213,23 +237,27 @@ def author_name_error(name: str) -> str:
 
 
 def project_slug_error(slug: str) -> str:
-    if SLUG_RE.match(str(slug)):
-        return ""
+    slug = str(slug)
     suggestion = slugify_name(slug) or "my-service"
     if suggestion[0].isdigit():
-        suggestion = f"svc-{suggestion}"
-    return (
-        f"project_slug must be kebab-case (lowercase letters, digits and single dashes, starting "
-        f"with a letter), e.g. '{suggestion}'."
-    )
+        suggestion = shorten(f"svc-{suggestion}", "-", PROJECT_SLUG_MAX)
+    if not SLUG_RE.match(slug):
+        return (
+            f"project_slug must be kebab-case (lowercase letters, digits and single dashes, "
+            f"starting with a letter), e.g. '{suggestion}'."
+        )
+    if len(slug) > PROJECT_SLUG_MAX:
+        return _too_long("project_slug", slug, PROJECT_SLUG_MAX, suggestion)
+    return ""
 
 
 def package_name_error(name: str) -> str:
     name = str(name)
-    suggestion = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_") or "my_service"
-    if suggestion[0].isdigit():
-        suggestion = f"svc_{suggestion}"
     if not PACKAGE_RE.match(name):
+        suggestion = re.sub(r"[^a-z0-9_]", "_", name.lower()).strip("_") or "my_service"
+        if suggestion[0].isdigit():
+            suggestion = f"svc_{suggestion}"
+        suggestion = shorten(suggestion, "_", PACKAGE_NAME_MAX)
         return (
             f"package_name must be a Python identifier in lowercase (letters, digits, underscores, "
             f"not starting with a digit), e.g. '{suggestion}'."
@@ -240,6 +268,14 @@ def package_name_error(name: str) -> str:
         return (
             f"package_name '{name}' would shadow the '{name}' library the service depends on: "
             f"choose another, e.g. '{name}_service'."
+        )
+    if len(name) > PACKAGE_NAME_MAX:
+        shorter = shorten(name, "_", PACKAGE_NAME_MAX)
+        return _too_long(
+            "package_name",
+            name,
+            PACKAGE_NAME_MAX,
+            shorter if package_name_error(shorter) == "" else "billing_api",
         )
     return ""
 

@@ -33,6 +33,9 @@ from tests.test_rendered_files import run_ruff
 LONGEST_PROJECT_NAME = "Zoë's Café: Ærø Billing, Invoices & Refunds — Øste"
 LONGEST_DESCRIPTION = "Zoë's Café: bills, invoices & refunds for Ærø — 100% async, {fast}…#1 ok"
 LONGEST_AUTHOR_NAME = "Zoë O'Brien, 山田太郎 & the Équipe «Paiements» of Ærø: backend teams"
+# The longest slug and package name: words of the generated code (imports, URLs, commands).
+LONGEST_PROJECT_SLUG = "zoes-cafe-aeroe-billing-and-refunds"
+LONGEST_PACKAGE_NAME = "zoes_cafe_aeroe_billing_and_refunds"
 
 GOOD = {
     "project_name": [
@@ -43,8 +46,8 @@ GOOD = {
         "Ștefan & Łukasz «Payments»",
         LONGEST_PROJECT_NAME,
     ],
-    "project_slug": ["billing-api", "api", "api2", "billing-api-v2"],
-    "package_name": ["billing_api", "api", "svc2", "my_fastapi"],
+    "project_slug": ["billing-api", "api", "api2", "billing-api-v2", LONGEST_PROJECT_SLUG],
+    "package_name": ["billing_api", "api", "svc2", "my_fastapi", LONGEST_PACKAGE_NAME],
     "author_email": ["backend@example.com", "a.b+c@mail.example.org"],
     "description": [
         "Billing API: invoices and payments",
@@ -93,8 +96,22 @@ BAD = {
         "-billing",
         "billing-",
         "2fa-service",
+        LONGEST_PROJECT_SLUG + "s",
+        "s" * 100,
     ],
-    "package_name": ["", "Billing", "2fa", "billing-api", "billing api", "café", "class", "match"],
+    "package_name": [
+        "",
+        "Billing",
+        "2fa",
+        "billing-api",
+        "billing api",
+        "café",
+        "class",
+        "match",
+        LONGEST_PACKAGE_NAME + "s",
+        "_" * 36,
+        "p" * 100,
+    ],
     "author_email": ["", "backend", "a@b", "a b@example.com", "@example.com"],
     "description": [
         "",
@@ -154,11 +171,15 @@ LIMITS = {
     "project_name": validation.PROJECT_NAME_MAX,
     "description": validation.DESCRIPTION_MAX,
     "author_name": validation.AUTHOR_NAME_MAX,
+    "project_slug": validation.PROJECT_SLUG_MAX,
+    "package_name": validation.PACKAGE_NAME_MAX,
 }
 LONGEST = {
     "project_name": LONGEST_PROJECT_NAME,
     "description": LONGEST_DESCRIPTION,
     "author_name": LONGEST_AUTHOR_NAME,
+    "project_slug": LONGEST_PROJECT_SLUG,
+    "package_name": LONGEST_PACKAGE_NAME,
 }
 
 
@@ -310,6 +331,20 @@ def test_longest_answers_are_at_the_limit(question: str) -> None:
     assert f"at most {LIMITS[question]} fit" in FILTERS[question](answer + "x")
 
 
+def test_default_names_of_the_longest_name_are_accepted() -> None:
+    """copier.yml derives the slug from the name and the package from the slug: a name longer
+    than the slug's limit gives a slug of its leading words that fit."""
+    env = Environment(extensions=[validation.AnswerValidation])
+
+    def default(question: str, **answers: str) -> str:
+        return env.from_string(str(questions()[question]["default"])).render(**answers)
+
+    slug = default("project_slug", project_name=LONGEST_PROJECT_NAME)
+    package = default("package_name", project_slug=slug)
+    assert slug == "zoe-s-cafe-r-billing-invoices"
+    assert refusals({"project_slug": slug, "package_name": package}) == {}
+
+
 def test_default_description_of_the_longest_name_is_accepted() -> None:
     """copier.yml's default description is the project name plus a suffix: it must pass too."""
     default = str(questions()["description"]["default"])
@@ -355,23 +390,26 @@ def test_accepted_characters_are_not_flagged_by_ruff(default_project: Path, tmp_
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
-def test_longest_answers_render_a_clean_project(renders: Renders) -> None:
-    """The longest accepted name, description and author render a project that ruff accepts as
-    is (line length included), with each answer in its literal exactly as typed."""
-    # The slug and package derived from this name are long too; a long package_name overflows
-    # other lines (the docstring of tests/test_cli.py), which is package_name's own matter.
-    answers = {
-        **default_variant(),
-        **LONGEST,
-        "project_slug": "zoes-cafe",
-        "package_name": "zoes_cafe",
-    }
+# The default variant, and the database servers, whose URL in core/config.py holds package_name.
+LONG_ANSWERS_VARIANTS = {
+    "default": {},
+    "postgresql": {"database": "postgresql"},
+    "mysql": {"database": "mysql"},
+}
+
+
+@pytest.mark.parametrize("variant", list(LONG_ANSWERS_VARIANTS))
+def test_longest_answers_render_a_clean_project(renders: Renders, variant: str) -> None:
+    """The longest accepted name, slug, package, description and author render a project that
+    ruff accepts as is (line length included), with each answer in its literal exactly as typed."""
+    answers = {**default_variant(), **LONG_ANSWERS_VARIANTS[variant], **LONGEST}
     project = renders.get(answers)
     for args in (("check", "--output-format", "concise"), ("format", "--diff")):
         result = run_ruff(project, *args)
         assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
     package = project / "src" / read_answers(project)["package_name"]
+    assert package.name == LONGEST_PACKAGE_NAME
     init = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
     assert ast.get_docstring(init) == LONGEST_DESCRIPTION
     literals = {
@@ -382,5 +420,6 @@ def test_longest_answers_render_a_clean_project(renders: Renders) -> None:
     }
     assert {LONGEST_PROJECT_NAME, LONGEST_DESCRIPTION} <= literals
     metadata = read_pyproject(project)["project"]
+    assert metadata["name"] == LONGEST_PROJECT_SLUG
     assert metadata["description"] == LONGEST_DESCRIPTION
     assert metadata["authors"][0]["name"] == LONGEST_AUTHOR_NAME

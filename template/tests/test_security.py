@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from .conftest import serve
 
@@ -16,6 +16,22 @@ async def test_security_headers_on_every_response(client: httpx.AsyncClient) -> 
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+async def test_a_header_the_route_sets_is_kept_and_not_doubled(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    application = make_app()
+
+    @application.get("/framed")
+    async def framed() -> Response:
+        return Response(headers={"X-Frame-Options": "SAMEORIGIN"})
+
+    async with serve(application) as client:
+        response = await client.get("/framed")
+
+    assert response.headers.get_list("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.get_list("X-Content-Type-Options") == ["nosniff"]
 
 
 async def test_no_hsts_outside_production(client: httpx.AsyncClient) -> None:

@@ -81,15 +81,15 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
-        self.headers = [
-            ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        headers = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
         ]
         if hsts:
-            self.headers.append(
-                ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-            )
+            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+        # Built once as raw ASGI header pairs: per response, one pass over the headers it has.
+        self.headers = tuple(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,21 +98,23 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    headers.setdefault(name, value)
+                present = {name.lower() for name, _ in message.get("headers", ())}
+                missing = [header for header in self.headers if header[0] not in present]
+                message["headers"] = [*message.get("headers", ()), *missing]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
 class TrustedHostMiddleware:
-    """Refuses requests whose Host header is not allowed, with the error envelope."""
+    """Refuses requests whose Host header is not allowed, with the error envelope.
+
+    Added only when ALLOWED_HOSTS names hosts: with `*` it would have nothing to refuse.
+    """
 
     def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str]) -> None:
         self.app = app
         hosts = list(allowed_hosts)
-        self.allow_any = "*" in hosts
         self.exact = {host for host in hosts if not host.startswith("*.")}
         self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
 
@@ -120,7 +122,7 @@ class TrustedHostMiddleware:
         return host in self.exact or (bool(self.suffixes) and host.endswith(self.suffixes))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.allow_any or scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         host = ""

@@ -1,0 +1,40 @@
+"""Start-up tuning of a serving worker: the garbage collector leaves start-up objects alone."""
+
+import gc
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+
+from .conftest import serve
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """Starts each test with nothing frozen, and leaves the collector as it found it."""
+    threshold = gc.get_threshold()
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+
+
+@pytest.mark.usefixtures("collector")
+async def test_a_serving_worker_takes_its_startup_objects_out_of_collections(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    gc.set_threshold(700, 10, 10)
+    async with serve(make_app(environment="production")) as client:
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] > 700  # young collections are rarer
+        assert (await client.get("/health/live")).status_code == 200
+
+
+@pytest.mark.usefixtures("collector")
+async def test_the_test_suite_keeps_the_collector_as_it_is(
+    make_app: Callable[..., FastAPI],
+) -> None:
+    gc.set_threshold(700, 10, 10)
+    async with serve(make_app()):
+        assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == (700, 10, 10)

@@ -547,12 +547,12 @@ def report(
 
 PROFILE_GROUPS = (
     # (label, regex on a frame): the share of samples whose stack contains such a frame.
-    ("auth dependency (token + user check)", r"get_current_user(_id)? \("),
+    ("auth check (token + user status)", r"authenticated_user_id \(|get_current_user \("),
     ("  user query", r"UserRepository\.(get|is_active) \("),
     ("  token decode", r"decode_token \("),
     ("session dependency (incl. commit)", r"get_session \("),
     ("BEGIN and COMMIT round trips (asyncpg)", r"Transaction\.(start|commit|__commit) \("),
-    ("items service", r"ItemService\.get \(|CachedItemService\.get \("),
+    ("items service", r"ItemService\.get_json \("),
     ("access log line", r"BoundLogger\.info \("),
     ("threadpool hops (run_in_threadpool)", r"run_in_threadpool \("),
     ("SQLAlchemy ORM", r"sqlalchemy/orm/"),

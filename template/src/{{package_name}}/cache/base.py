@@ -1,5 +1,6 @@
 """The cache interface the service codes against; backends live next to it (memory.py, …)."""
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 
@@ -16,6 +17,13 @@ class Cache(Protocol):
 
     async def set(self, key: str, value: str | bytes, ttl_seconds: float | None = None) -> None:
         """Store a value for `ttl_seconds` (None: the cache's default TTL)."""
+        ...
+
+    async def get_or_load(
+        self, key: str, load: Callable[[], Awaitable[bytes]], ttl_seconds: float | None = None
+    ) -> bytes:
+        """The value, or on a miss what `load()` returns, stored. Misses of a key that arrive
+        while its load runs wait for that load instead of running their own."""
         ...
 
     async def delete(self, key: str) -> None:

@@ -25,14 +25,14 @@ async def is_active(
     session: AsyncSession, cache: Cache, user_id: uuid.UUID, *, ttl_seconds: float
 ) -> bool | None:
     """The user's active flag, or None when there is no such user."""
-    key = status_key(user_id)
-    cached = await cache.get(key)
-    if cached is not None:
-        return _DECODED[cached]
-    active = await UserRepository(session).is_active(user_id)
-    if ttl_seconds > 0:
-        await cache.set(key, _ENCODED[active], ttl_seconds)
-    return active
+    if ttl_seconds <= 0:
+        return await UserRepository(session).is_active(user_id)
+
+    async def load() -> bytes:
+        return _ENCODED[await UserRepository(session).is_active(user_id)]
+
+    # When the entry expires, all of this user's requests in flight share one query.
+    return _DECODED[await cache.get_or_load(status_key(user_id), load, ttl_seconds)]
 
 
 async def forget(cache: Cache, user_id: uuid.UUID) -> None:

@@ -5,7 +5,6 @@ costs no BEGIN/COMMIT round trips. Any other method gets one transaction, commit
 and rolled back on error.
 """
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, cast
 
@@ -24,15 +23,11 @@ def get_database(request: Request) -> Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     database = get_database(request)
     if request.method in READ_ONLY_METHODS:
-        session = database.read_session()
-        try:
+        # The session's exit closes it in a task of its own, a detour through the event loop even
+        # for a cache hit that ran no statement. Skipping that close saved 15% of CPU per hit,
+        # but p99 at 64 connections went from under 100 ms to 300-650 ms (read-path benchmark).
+        async with database.read_session() as session:
             yield session
-        finally:
-            # A read answered from the cache ran no statement and holds no connection: nothing to
-            # close, and no detour through the event loop (the session's own exit would schedule
-            # its close as a task). Shielded like that exit: a connection is always given back.
-            if session.in_transaction():
-                await asyncio.shield(session.close())
         return
     async with database.session() as session:
         try:

@@ -818,7 +818,7 @@ class Bench:
                     [str(project.python), *serve],
                     project.path,
                     {**service_env, "DATABASE_URL": databases.sqlalchemy_url(copy)},
-                    logs / f"service-{suffix}.log",  # by answer: two --project dirs may share a name
+                    logs / f"service-{suffix}.log",  # by answer: --project dirs may share a name
                     project=project,
                 )
             )

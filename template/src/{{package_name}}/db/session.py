@@ -25,7 +25,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     if request.method in READ_ONLY_METHODS:
         # The session's exit closes it in a task of its own, a detour through the event loop even
         # for a cache hit that ran no statement. Skipping that close saved 15% of CPU per hit,
-        # but p99 at 64 connections went from under 100 ms to 300-650 ms (read-path benchmark).
+        # but p99 at 64 connections went from about 100 ms to 300-650 ms (read-path benchmark).
         async with database.read_session() as session:
             yield session
         return

@@ -2,8 +2,8 @@
 
 Reads, writes and deletes are O(1) and never await, so they are safe on one event loop without a
 lock; `get_or_load` runs one load per key at a time (single_flight.py). There is no background
-sweeper: an expired entry is dropped when it is read or when the LRU bound evicts it,
-and the bound holds either way. Each worker process has its own cache.
+sweeper: an expired entry is dropped when it is read or when the LRU bound evicts it, and the
+bound holds either way. Each worker process has its own cache.
 """
 
 import time

@@ -5,8 +5,8 @@
     tests         the template tests (pytest -n auto), without the per-variant tests
     matrix        render variants and run each one's own checks: `-- --subset ci`,
                   `-- --shard 2/4`, `-- auth=jwt cache=none`, `-- --list --refused`
-    bench         the read-path benchmark (tests/benchmarks/read_path.py): needs wrk and PostgreSQL
-    bench_render  the render-time benchmark (tests/benchmarks/render.py)
+    bench         the read-path benchmark (tools/benchmarks/read_path.py): needs wrk and PostgreSQL
+    bench_render  the render-time benchmark (tools/benchmarks/render.py)
     docs          mkdocs build --strict
 
 Every session runs in the repository's own uv environment (`uv run`: the locked `dev` group,
@@ -65,7 +65,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
     """Every valid variant (or a subset, shard or selection) with its own checks."""
-    run(session, "python", "-m", "tests.matrix", *session.posargs)
+    run(session, "python", "-m", "tools.matrix", *session.posargs)
 
 
 @nox.session(python=False)
@@ -77,13 +77,13 @@ def bench(session: nox.Session) -> None:
             "system's packages (Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install "
             "wrk`), then run `uv run nox -s bench` again"
         )
-    run(session, "python", "tests/benchmarks/read_path.py", *session.posargs)
+    run(session, "python", "tools/benchmarks/read_path.py", *session.posargs)
 
 
 @nox.session(python=False)
 def bench_render(session: nox.Session) -> None:
     """Median render time of the default variant next to Copier's own floor."""
-    run(session, "python", "tests/benchmarks/render.py", *session.posargs)
+    run(session, "python", "tools/benchmarks/render.py", *session.posargs)
 
 
 @nox.session(python=False)

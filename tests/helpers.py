@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -14,13 +13,16 @@ from typing import Any
 
 import yaml
 
-from tests.matrix.enumeration import (
+from tools.matrix.enumeration import (
     PROJECT_DIR_NAME,
     Enumeration,
     Variant,
     enumerate_variants,
 )
-from tests.matrix.runner import render as matrix_render
+from tools.matrix.runner import render as matrix_render
+
+# Re-exported: the tests (and quick experiments) take the snapshot from here.
+from tools.matrix.runner import snapshot_template as snapshot_template
 
 REPO = Path(__file__).resolve().parents[1]
 COPIER_YML = REPO / "copier.yml"
@@ -28,21 +30,6 @@ COPIER_YML = REPO / "copier.yml"
 # Every variant renders into a folder of this name; `--defaults` derives the names from it.
 PROJECT_DIR = PROJECT_DIR_NAME
 PACKAGE = PROJECT_DIR.replace("-", "_")
-
-# Never copied into the template snapshot the tests render from.
-SNAPSHOT_IGNORE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".nox",
-    "__pycache__",
-    "*.py[co]",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    "results",
-    "site",
-    ".bench",
-)
 
 Answers = dict[str, Any]
 
@@ -91,16 +78,6 @@ def default_variant() -> Answers:
 def variant_id(answers: Mapping[str, Any]) -> str:
     """Test id of a variant, the matrix's slug: `auth-jwt__database-sqlite__…` (`-k auth-none`)."""
     return Variant(answers=tuple(answers.items())).slug
-
-
-def snapshot_template(dst: Path) -> Path:
-    """Copy the template as it is in the work tree (committed or not) to a plain folder.
-
-    Rendering from a folder that is not a git repository skips Copier's clone of the template,
-    so every render is cheaper and sees uncommitted work too.
-    """
-    shutil.copytree(REPO, dst, ignore=SNAPSHOT_IGNORE)
-    return dst
 
 
 def render(src: Path, dst: Path, answers: Mapping[str, Any]) -> Path:

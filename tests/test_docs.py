@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.helpers import REPO, choice_values, enumeration, questions
-from tests.matrix import environment
+from tools.matrix import environment
 
 DOCS = REPO / "docs" / "content"
 OPTIONS = DOCS / "options.md"
@@ -77,7 +77,7 @@ def test_testing_page_has_the_readme_test_command() -> None:
 
 
 def test_testing_page_lists_the_matrix_environment_variables() -> None:
-    """tests/matrix/environment.py names every variable the matrix reads or passes on."""
+    """tools/matrix/environment.py names every variable the matrix reads or passes on."""
     names = {
         value
         for name, value in vars(environment).items()

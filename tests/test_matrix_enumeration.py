@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.matrix.enumeration import (
+from tests.matrix_fake import write_fake_template
+from tools.matrix.enumeration import (
     KNOWN_SERVICES,
     PRIMARY_AXES,
     Enumeration,
@@ -19,14 +20,13 @@ from tests.matrix.enumeration import (
     enumerate_variants,
     pairs,
 )
-from tests.matrix.subsets import (
+from tools.matrix.subsets import (
     Selection,
     covering_subset,
     parse_shard,
     select,
     shard,
 )
-from tests.matrix_fake import write_fake_template
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix import cli, environment, report
-from tests.matrix.enumeration import Variant, enumerate_variants
-from tests.matrix.runner import (
+from tests.matrix_fake import write_fake_template
+from tools.matrix import cli, environment, report
+from tools.matrix.enumeration import Variant, enumerate_variants
+from tools.matrix.runner import (
     STEP_NAMES,
     MypySeed,
     RunOptions,
@@ -24,8 +25,7 @@ from tests.matrix.runner import (
     render,
     run_variant,
 )
-from tests.matrix.subsets import Selection, select
-from tests.matrix_fake import write_fake_template
+from tools.matrix.subsets import Selection, select
 
 REPO = Path(__file__).resolve().parents[1]
 CLOSING_LINE = re.compile(r"^matrix: \d+ passed, \d+ failed, \d+ skipped$")
@@ -55,7 +55,7 @@ def test_cli_runs_variants_in_parallel_and_reports(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "tests.matrix",
+            "tools.matrix",
             "auth=none",
             "task_queue=none",
             "cache=none",

@@ -1,6 +1,6 @@
 """Each variant of a subset, proven by its own checks: one test per variant.
 
-The same runner as `nox -s matrix` (tests/matrix/runner.py): render with Copier, `uv sync`, `ruff
+The same runner as `nox -s matrix` (tools/matrix/runner.py): render with Copier, `uv sync`, `ruff
 check`, `ruff format --check`, `mypy`, the variant's own pytest. A failure shows the failing steps'
 last lines; a variant whose server is unreachable is skipped, or fails with REQUIRE_SERVICES=1.
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.matrix import environment
-from tests.matrix.enumeration import Variant, enumerate_variants
-from tests.matrix.runner import RunOptions, default_workdir, run_variant
-from tests.matrix.subsets import Selection, select
+from tools.matrix import environment
+from tools.matrix.enumeration import Variant, enumerate_variants
+from tools.matrix.runner import RunOptions, default_workdir, run_variant
+from tools.matrix.subsets import Selection, select
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from tests.matrix.environment import new_run_id, step_environment, variant_variables
-from tests.matrix.runner import find_uv
+from tools.matrix.environment import new_run_id, step_environment, variant_variables
+from tools.matrix.runner import find_uv
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIR = "my-service"

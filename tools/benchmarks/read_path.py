@@ -1,16 +1,16 @@
 """Read-path benchmark: the generated service's authenticated `GET /api/v1/items/{id}` next to a
 minimal raw-asyncpg app reading the same table, in the same run.
 
-    uv run nox -s bench [-- OPTIONS]        or    uv run python tests/benchmarks/read_path.py
+    uv run nox -s bench [-- OPTIONS]        or    uv run python tools/benchmarks/read_path.py
 
 It renders the `database=postgresql auth=jwt` service once per `--cache` answer (default: memory
 and none) from the work tree as it is, runs `uv sync` in each, creates a database of its own on
 the local PostgreSQL (`bench_<random>`, dropped at the end), runs the service's `migrate`,
 registers a user and logs in through the service's API, and inserts `--items` items owned by that
 user. Then it serves every service with `python -m bench_service serve --workers 1` in production
-mode (JSON access log to a file), and the baseline (tests/benchmarks/raw_asyncpg.py: FastAPI, one
+mode (JSON access log to a file), and the baseline (tools/benchmarks/raw_asyncpg.py: FastAPI, one
 `SELECT … WHERE id = $1` on an asyncpg pool as large as the service's pool can grow) on the same
-uvicorn, Python and worker count. wrk (tests/benchmarks/read_path.lua) drives each in turn with
+uvicorn, Python and worker count. wrk (tools/benchmarks/read_path.lua) drives each in turn with
 random item ids and the bearer token, at every `--connections` count, for `--rounds` interleaved
 rounds (the order rotates each round, so drift on a shared machine hits all alike).
 
@@ -57,12 +57,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-if str(REPO) not in sys.path:  # run as a script: make the repository's `tests` importable
+if str(REPO) not in sys.path:  # run as a script: make the repository's `tools` importable
     sys.path.insert(0, str(REPO))
 
-from tests.helpers import render, snapshot_template  # noqa: E402
-from tests.matrix import environment  # noqa: E402
-from tests.matrix.runner import find_uv  # noqa: E402
+from tools.matrix import environment  # noqa: E402
+from tools.matrix.runner import find_uv, render, snapshot_template  # noqa: E402
 
 PACKAGE = "bench_service"
 PROJECT_NAME = "Bench Service"
@@ -254,7 +253,7 @@ def render_projects(
             "database": "postgresql",
             "cache": cache,
         }
-        render(source, path, answers)
+        render(source, path, answers, vcs_ref=None)
         projects.append(Project(cache, path))
     for project in projects:
         log(f"uv sync in {project.path.name}")

@@ -1,6 +1,6 @@
 # mypy: disable-error-code="untyped-decorator"
 # (FastAPI is installed in the rendered service's environment, not in the template repository's.)
-"""The raw-asyncpg side of the read-path benchmark (tests/benchmarks/read_path.py).
+"""The raw-asyncpg side of the read-path benchmark (tools/benchmarks/read_path.py).
 
 It runs with the rendered service's own Python (its virtualenv has asyncpg, FastAPI and uvicorn),
 never in the template repository's environment:

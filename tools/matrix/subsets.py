@@ -16,7 +16,7 @@ import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tests.matrix.enumeration import Answer, Enumeration, Variant
+from tools.matrix.enumeration import Answer, Enumeration, Variant
 
 SUBSETS = ("full", "ci", "default")
 

@@ -2,7 +2,7 @@
 
 The steps are the README's commands of a generated service: render (`copier copy --defaults
 --vcs-ref HEAD` through Copier's Python API), `uv sync`, `uv run ruff check`, `uv run ruff format
---check`, `uv run mypy`, `uv run pytest`. `nox -s matrix` (tests/matrix/cli.py) and pytest's
+--check`, `uv run mypy`, `uv run pytest`. `nox -s matrix` (tools/matrix/cli.py) and pytest's
 tests/test_variants.py both call `run_variant` below: one code path.
 
 Rendering from the working tree: Copier renders a local git template at `vcs_ref="HEAD"` from a
@@ -31,10 +31,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tests.matrix import environment
-from tests.matrix.enumeration import PROJECT_DIR_NAME, Variant
+from tools.matrix import environment
+from tools.matrix.enumeration import PROJECT_DIR_NAME, Variant
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Never copied into a template snapshot (`snapshot_template`).
+SNAPSHOT_IGNORE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".nox",
+    "__pycache__",
+    "*.py[co]",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "results",
+    "site",
+    ".bench",
+)
 
 Status = Literal["passed", "failed", "skipped"]
 StepStatus = Literal["passed", "failed", "not run"]
@@ -269,6 +284,16 @@ def render(src: Path, dst: Path, data: dict[str, Any], vcs_ref: str | None) -> N
             quiet=True,
             settings=copier.Settings(),  # not the user's settings file: same answers everywhere
         )
+
+
+def snapshot_template(dst: Path, src: Path = REPO_ROOT) -> Path:
+    """Copy the template as it is in the work tree (committed or not) to a plain folder.
+
+    Rendering from a folder that is not a git repository skips Copier's clone of the template,
+    so every render is cheaper and sees uncommitted work too.
+    """
+    shutil.copytree(src, dst, ignore=SNAPSHOT_IGNORE)
+    return dst
 
 
 class MypySeed:

@@ -1,10 +1,10 @@
-"""`python -m tests.matrix`: list or run the variant matrix (what `nox -s matrix` calls).
+"""`python -m tools.matrix`: list or run the variant matrix (what `nox -s matrix` calls).
 
-python -m tests.matrix                      # the full matrix
-python -m tests.matrix --subset ci          # the covering subset (or: ci, default, full)
-python -m tests.matrix auth=jwt cache=none  # selection by answers
-python -m tests.matrix --shard 2/4          # the 2nd of 4 shards of the selection
-python -m tests.matrix --list [--refused]   # print the variants (and what Copier refuses)
+python -m tools.matrix                      # the full matrix
+python -m tools.matrix --subset ci          # the covering subset (or: ci, default, full)
+python -m tools.matrix auth=jwt cache=none  # selection by answers
+python -m tools.matrix --shard 2/4          # the 2nd of 4 shards of the selection
+python -m tools.matrix --list [--refused]   # print the variants (and what Copier refuses)
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.matrix import environment, report
-from tests.matrix.enumeration import Enumeration, Variant, enumerate_variants
-from tests.matrix.runner import (
+from tools.matrix import environment, report
+from tools.matrix.enumeration import Enumeration, Variant, enumerate_variants
+from tools.matrix.runner import (
     REPO_ROOT,
     RunOptions,
     VariantResult,
@@ -28,12 +28,12 @@ from tests.matrix.runner import (
     default_workdir,
     run_matrix,
 )
-from tests.matrix.subsets import SUBSETS, Selection, parse_shard, select, shard
+from tools.matrix.subsets import SUBSETS, Selection, parse_shard, select, shard
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.matrix",
+        prog="python -m tools.matrix",
         description="Render every selected variant of the template and run its own checks.",
     )
     parser.add_argument(

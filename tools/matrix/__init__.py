@@ -6,5 +6,5 @@ own checks.
 - environment: the variables each variant run gets, and the servers it needs;
 - runner: render + `uv sync` + ruff + mypy + pytest for one variant (`run_variant`), in parallel;
 - report: table, JSON and Markdown results;
-- cli: `python -m tests.matrix` (`nox -s matrix`).
+- cli: `python -m tools.matrix` (`nox -s matrix`).
 """

@@ -1,4 +1,4 @@
--- wrk script of the read-path benchmark (tests/benchmarks/read_path.py):
+-- wrk script of the read-path benchmark (tools/benchmarks/read_path.py):
 --   wrk ... -s read_path.lua URL -- IDS_FILE TOKEN
 -- Each request is GET /api/v1/items/<a random id of IDS_FILE> with "Authorization: Bearer TOKEN"
 -- (no header when TOKEN is "-"). At the end one JSON line with the figures, latencies in µs.

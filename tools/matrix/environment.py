@@ -56,7 +56,7 @@ WORKDIR = "MATRIX_WORKDIR"
 # Caches shared by all variants and kept across runs and clones, like uv's own cache: the warm
 # mypy caches (default: $XDG_CACHE_HOME/copier-fastapi-matrix, i.e. ~/.cache/copier-fastapi-matrix).
 CACHE_DIR = "MATRIX_CACHE_DIR"
-# How many variants `python -m tests.matrix` runs in parallel (default: the number of cores).
+# How many variants `python -m tools.matrix` runs in parallel (default: the number of cores).
 JOBS = "MATRIX_JOBS"
 
 

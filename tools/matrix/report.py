@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.matrix.runner import STEP_NAMES, VariantResult
+from tools.matrix.runner import STEP_NAMES, VariantResult
 
 MARK = {"passed": "ok", "failed": "FAIL", "not run": "-"}
 

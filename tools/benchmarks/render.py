@@ -1,6 +1,6 @@
 """Render-time benchmark: `copier copy` of the default variant against Copier's own floor.
 
-    python tests/benchmarks/render.py [--repeats 7] [--src PATH] [--profile] [--max-ratio 1.3]
+    python tools/benchmarks/render.py [--repeats 7] [--src PATH] [--profile] [--max-ratio 1.3]
 
 The floor is a throwaway template generated here with as many files as template/, of the same
 sizes, and no logic at all (no questions, extensions, Jinja or tasks). Both are git repositories

@@ -1,5 +1,0 @@
-import sys
-
-from tests.matrix.cli import main
-
-sys.exit(main())

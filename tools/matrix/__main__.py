@@ -1,0 +1,5 @@
+import sys
+
+from tools.matrix.cli import main
+
+sys.exit(main())

@@ -86,6 +86,10 @@ def test_testing_page_lists_the_matrix_environment_variables() -> None:
     assert names >= {"REQUIRE_SERVICES", "TEST_RUN_ID"}
     testing = (DOCS / "testing.md").read_text(encoding="utf-8")
     assert sorted(name for name in names if f"`{name}`" not in testing) == []
+    # The table of what each variant is passed lists those variables, and no others.
+    table = testing.split("Passed by the matrix", 1)[1].split("\n\n", 2)[1]
+    passed = re.findall(r"^\| `([A-Z_]+)` \|", table, flags=re.MULTILINE)
+    assert passed == list(environment.VARIANT_VARIABLES)
 
 
 def test_every_page_is_in_the_nav() -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers import choice_values, questions
 from tests.matrix_fake import write_fake_template
+from tools.matrix import environment
 from tools.matrix.enumeration import (
-    KNOWN_SERVICES,
-    PRIMARY_AXES,
     Enumeration,
     Variant,
     enumerate_variants,
@@ -76,9 +76,11 @@ def primary_data(variant: Variant, enumeration: Enumeration) -> dict[str, Any]:
 
 def test_every_primary_combination_is_either_a_variant_or_refused(real: Enumeration) -> None:
     primary = real.primary_axes
-    config = yaml.safe_load((REPO / "copier.yml").read_text(encoding="utf-8"))
-    assert [axis.name for axis in primary] == [name for name in config if name in PRIMARY_AXES]
-    assert {"auth", "database", "cache", "task_queue"} <= {axis.name for axis in primary}
+    # The questions that offer `none`, in copier.yml's order; python_version is secondary.
+    offering_none = [name for name, spec in questions().items() if "none" in choice_values(spec)]
+    assert [axis.name for axis in primary] == offering_none
+    assert {"auth", "database", "cache", "task_queue"} <= set(offering_none)
+    assert [axis.name for axis in real.secondary_axes] == ["python_version"]
     product = list(itertools.product(*(axis.values for axis in primary)))
     valid = {tuple(primary_data(variant, real).values()) for variant in real.variants}
     refused = {tuple(value for _, value in refusal.answers) for refusal in real.refused}
@@ -91,7 +93,7 @@ def test_every_primary_combination_is_either_a_variant_or_refused(real: Enumerat
 
 
 def test_the_validators_of_copier_yml_are_applied(real: Enumeration) -> None:
-    # DESIGN.md / issue 2: auth=jwt needs a database, a cache caches database reads.
+    # auth=jwt needs a database, a cache caches database reads (docs/content/options.md).
     for variant in real.variants:
         assert not (variant.get("auth") == "jwt" and variant.get("database") == "none")
         assert not (variant.get("cache") != "none" and variant.get("database") == "none")
@@ -111,7 +113,8 @@ def test_variants_are_unique_and_have_known_services(real: Enumeration) -> None:
     assert len(set(labels(real.variants))) == len(real.variants)
     assert len({variant.slug for variant in real.variants}) == len(real.variants)
     for variant in real.variants:
-        assert set(variant.services) <= set(KNOWN_SERVICES), variant.services
+        # Every server a variant needs is one the matrix can reach (tools/matrix/environment.py).
+        assert set(variant.services) <= set(environment.SERVICES), variant.services
         assert variant.context["package_name"] == "my_service"
 
 
@@ -164,44 +167,49 @@ def test_adding_a_choice_adds_its_variants(real: Enumeration, tmp_path: Path) ->
     assert old <= {tuple(primary_data(v, edited).items()) for v in edited.variants}
 
 
-def test_adding_a_broker_question_multiplies_only_where_it_is_asked(tmp_path: Path) -> None:
-    def queue_and_broker(config: dict[str, Any]) -> None:
-        add_choice(config, "task_queue", "celery")
-        if "broker" not in config:
-            config["broker"] = {
-                "type": "str",
-                "help": "Broker",
-                "choices": {"redis": "redis", "rabbitmq": "rabbitmq"},
-                "default": "redis",
-                "when": "{{ task_queue in ['celery', 'taskiq'] }}",
-            }
+def test_a_question_asked_only_for_a_queue_multiplies_only_where_it_is_asked(
+    tmp_path: Path,
+) -> None:
+    def queue_and_backend(config: dict[str, Any]) -> None:
+        add_choice(config, "task_queue", "matrixqueue")
+        config["matrixtest_backend"] = {
+            "type": "str",
+            "help": "Where the queue keeps results",
+            "choices": {"none": "none", "database": "database"},
+            "default": "none",
+            "when": "{{ task_queue == 'matrixqueue' }}",
+        }
 
-    edited = enumerate_variants(edited_copy(tmp_path, queue_and_broker))
-    assert "broker" in [axis.name for axis in edited.primary_axes]
+    edited = enumerate_variants(edited_copy(tmp_path, queue_and_backend))
+    assert "matrixtest_backend" in [axis.name for axis in edited.primary_axes]
     for variant in edited.variants:
-        asked = variant.get("task_queue") in ("celery", "taskiq")
-        assert (variant.get("broker") is not None) == asked, variant.label
-    celery = [v for v in edited.variants if v.get("task_queue") == "celery"]
+        asked = variant.get("task_queue") == "matrixqueue"
+        assert (variant.get("matrixtest_backend") is not None) == asked, variant.label
+    queue = [v for v in edited.variants if v.get("task_queue") == "matrixqueue"]
     plain = [v for v in edited.variants if v.get("task_queue") == "none"]
-    assert len(celery) == 2 * len(plain)
+    assert len(queue) == 2 * len(plain)
 
 
 # --- The fake template: exact figures -------------------------------------------------------
 
 
 def test_fake_template_enumeration(fake: Enumeration) -> None:
-    # auth 2 x database 3 x queue (none, celery+redis, celery+rabbitmq) x cache 2 = 36;
-    # refused: auth=jwt+database=none (3 x 2 = 6), auth=none+database=none+cache=memory (3).
-    assert len(fake.variants) + len(fake.refused) == 2 * 3 * 3 * 2
-    assert len(fake.variants) == 27
-    assert len(fake.refused) == 9
+    assert [axis.name for axis in fake.primary_axes] == ["auth", "database", "task_queue", "cache"]
+    assert [axis.name for axis in fake.secondary_axes] == ["python_version", "broker"]
+    # auth 2 x database 3 x queue 2 x cache 2 = 24;
+    # refused: auth=jwt+database=none (2 x 2 = 4), auth=none+database=none+cache=memory (2).
+    assert len(fake.variants) + len(fake.refused) == 2 * 3 * 2 * 2
+    assert len(fake.variants) == 18
+    assert len(fake.refused) == 6
     assert fake.default is not None
     assert fake.default.label == "auth=jwt database=sqlite task_queue=none cache=memory"
+    # broker is asked only with a queue: it takes its values there, and only there.
+    brokers = {v.context.get("broker") for v in fake.variants if v.get("task_queue") == "celery"}
+    assert brokers == {"redis", "rabbitmq"}
+    assert all("broker" not in v.context for v in fake.variants if v.get("task_queue") == "none")
     by_label = {variant.label.split(" python_version")[0]: variant for variant in fake.variants}
-    pg_rabbit = by_label[
-        "auth=none database=postgresql task_queue=celery broker=rabbitmq cache=none"
-    ]
-    assert pg_rabbit.services == ("postgresql", "rabbitmq")
+    rabbit = next(v for v in fake.variants if v.get("broker") == "rabbitmq")
+    assert set(rabbit.services) >= {"rabbitmq"}
     assert by_label["auth=none database=none task_queue=none cache=none"].services == ()
 
 

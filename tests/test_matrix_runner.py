@@ -130,7 +130,7 @@ def test_cli_runs_variants_in_parallel_and_reports(tmp_path: Path) -> None:
 def test_unreachable_service_skips_or_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    closed = environment.Service("postgresql", "127.0.0.1", 1, "postgresql://127.0.0.1:1/x")
+    closed = dataclasses.replace(environment.SERVICES["postgresql"], port=1)
     monkeypatch.setitem(environment.SERVICES, "postgresql", closed)
     variant = Variant(answers=(("database", "postgresql"),), services=("postgresql",))
     options = RunOptions(
@@ -180,21 +180,26 @@ def test_render_takes_uncommitted_work_with_head(tmp_path: Path) -> None:
 
 
 def test_variant_variables_give_each_run_its_own_names() -> None:
-    first = environment.variant_variables(["postgresql", "redis"], "mabc", slot=0)
-    second = environment.variant_variables(["mysql", "rabbitmq"], "mdef", slot=1)
+    first = environment.variant_variables(["postgresql"], "mabc")
+    second = environment.variant_variables(["mysql"], "mdef")
     assert first[environment.DATABASE_ADMIN_URL].startswith("postgresql+asyncpg://postgres@")
     assert second[environment.DATABASE_ADMIN_URL].startswith("mysql+asyncmy://root@")
     assert first[environment.DATABASE_NAME] == "test_mabc"
-    assert first[environment.REDIS_URL] != second[environment.REDIS_URL]
-    assert first[environment.REDIS_PREFIX] == "mabc:"
-    assert first[environment.QUEUE_PREFIX] == "mabc"
-    assert first[environment.BROKER_URL] == first[environment.REDIS_URL]
-    assert second[environment.BROKER_URL].startswith("amqp://guest:guest@")
-    assert environment.DATABASE_ADMIN_URL not in environment.variant_variables([], "m1", 0)
+    assert first[environment.RUN_ID] == "mabc"
+    assert environment.variant_variables([], "m1") == {
+        environment.RUN_ID: "m1",
+        environment.DATABASE_NAME: "test_m1",
+    }
     with pytest.raises(ValueError):
-        environment.variant_variables([], "Bad-Id", 0)
+        environment.variant_variables([], "Bad-Id")
     ids = {environment.new_run_id() for _ in range(100)}
     assert len(ids) == 100
+
+
+def test_a_server_the_matrix_does_not_know_is_reported() -> None:
+    assert environment.unreachable(["postgresql-nowhere"]) == [
+        "postgresql-nowhere (unknown service: known are postgresql, mysql)"
+    ]
 
 
 def test_step_environment_drops_the_callers_setup() -> None:
@@ -276,7 +281,7 @@ def test_list_prints_the_selection(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["--template", str(template), "--list", "ci"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     ci = select(enumerate_variants(template), Selection(subset="ci"))
-    assert lines[-1] == f"{len(ci)} of 27 valid variants"
+    assert lines[-1] == f"{len(ci)} of 18 valid variants"
     assert lines[0].startswith("auth=jwt database=sqlite task_queue=none cache=memory")
     assert cli.main(["--template", str(template), "nonsense"]) == 2
     assert "expected a subset" in capsys.readouterr().err

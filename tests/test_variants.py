@@ -5,15 +5,13 @@ check`, `ruff format --check`, `mypy`, the variant's own pytest. A failure shows
 last lines; a variant whose server is unreachable is skipped, or fails with REQUIRE_SERVICES=1.
 
 Which variants: MATRIX_SUBSET (default `ci`), e.g. `full`, `default`, `auth=jwt`, `ci auth=none`.
-Under pytest-xdist each worker runs whole variants; every variant run has its own folder, run id,
-database name, Redis database and key prefix, and queue prefix, and all share uv's cache and the
-mypy seed cache.
+Under pytest-xdist each worker runs whole variants; every variant run has its own folder, run id
+and database name, and all share uv's cache and the mypy seed cache.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -34,12 +32,6 @@ def _variants() -> list[Variant]:
 VARIANTS = _variants()
 
 
-def _slot() -> int:
-    """This pytest-xdist worker's number (gw3 -> 3): the variant's Redis database."""
-    match = re.fullmatch(r"gw(\d+)", os.environ.get("PYTEST_XDIST_WORKER", ""))
-    return int(match.group(1)) if match else 0
-
-
 @pytest.mark.variant
 @pytest.mark.parametrize("variant", VARIANTS, ids=[variant.slug for variant in VARIANTS])
 def test_variant(variant: Variant) -> None:
@@ -48,7 +40,7 @@ def test_variant(variant: Variant) -> None:
         workdir=default_workdir() / "pytest",
         require_services=environment.require_services(),
     )
-    result = run_variant(variant, options, slot=_slot())
+    result = run_variant(variant, options)
     if result.status == "skipped":
         pytest.skip(f"{variant.label}: {result.reason}")
     if result.status != "passed":

@@ -236,7 +236,7 @@ def base_python() -> str:
 
 def service_environment() -> dict[str, str]:
     """The environment of a generated service's own commands (the matrix's, plus our Python)."""
-    env = step_environment(variant_variables((), new_run_id(), 0))
+    env = step_environment(variant_variables((), new_run_id()))
     env["UV_PYTHON"] = base_python()
     return env
 

@@ -1,10 +1,12 @@
 """Which variants exist: computed from copier.yml by asking Copier itself.
 
-Nothing here lists combinations by hand. The primary axes' choices are read from copier.yml, their
-product is put through Copier's own questionnaire (``Worker._ask``: the same parsing, choice
-checks, ``when:`` conditions and validators as ``copier copy --defaults --data ...``), and what
-Copier refuses is left out, with Copier's message kept as the reason. Adding a choice to copier.yml
-adds its variants; deleting a validator adds the combinations it used to refuse.
+Nothing here lists questions or combinations by hand. The axes are copier.yml's questions with a
+finite set of answers. The primary ones are those that choose a part of the service which `none`
+leaves out (auth, database, cache, task_queue): their product is put through Copier's own
+questionnaire (``Worker._ask``: the same parsing, choice checks, ``when:`` conditions and
+validators as ``copier copy --defaults --data ...``), and what Copier refuses is left out, with
+Copier's message kept as the reason. Adding a choice to copier.yml adds its variants; deleting a
+validator adds the combinations it used to refuse.
 
 Secondary axes (every other question with a finite set of answers, e.g. ``python_version``) are not
 multiplied in: each variant takes its default, except that non-default values are spread round-robin
@@ -30,16 +32,12 @@ from copier._types import Phase
 from copier._user_data import Question
 from copier.errors import DirtyLocalWarning
 
-# The primary axes, tested exhaustively (DESIGN.md). An axis missing from copier.yml is ignored,
-# so `broker` joins the matrix by itself the day its question exists.
-PRIMARY_AXES = ("auth", "database", "task_queue", "broker", "cache")
+# The answer that leaves a part of the service out: a question offering it is a primary axis.
+NONE = "none"
 
 # Every variant is rendered into a folder of this name, so `--defaults` names it "My Service" with
 # package `my_service`: the same import name in every variant, as a user would get.
 PROJECT_DIR_NAME = "my-service"
-
-# Server names a variant may need (extensions/context.py's derive()["services"]).
-KNOWN_SERVICES = ("postgresql", "mysql", "redis", "rabbitmq")
 
 Answer = str | bool | int | float
 
@@ -49,6 +47,11 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def is_primary(values: Sequence[Answer]) -> bool:
+    """Whether an axis with these values is primary: one of them is `none`."""
+    return any(format_value(value) == NONE for value in values)
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def _axes(asker: Questionnaire, defaults: Mapping[str, Any]) -> list[Axis]:
         else:
             continue  # free text: every variant takes its default
         axes.append(
-            Axis(name=name, values=values, default=defaults.get(name), primary=name in PRIMARY_AXES)
+            Axis(name=name, values=values, default=defaults.get(name), primary=is_primary(values))
         )
     return axes
 

@@ -26,24 +26,8 @@ RUN_ID = "TEST_RUN_ID"
 DATABASE_ADMIN_URL = "TEST_DATABASE_URL"
 # Name of the database the variant's tests create on TEST_DATABASE_URL: `test_<run id>`.
 DATABASE_NAME = "TEST_DATABASE_NAME"
-# Redis for cache / rate limiting / arq: a database number of its own per parallel slot (1..15).
-REDIS_URL = "REDIS_URL"
-# Prefix for every Redis key the tests write: `<run id>:`.
-REDIS_PREFIX = "TEST_REDIS_PREFIX"
-# Message broker (celery / taskiq): RabbitMQ's default vhost, or the variant's Redis database.
-BROKER_URL = "BROKER_URL"
-# Prefix for queue (and exchange) names: `<run id>`.
-QUEUE_PREFIX = "TEST_QUEUE_PREFIX"
 
-VARIANT_VARIABLES = (
-    RUN_ID,
-    DATABASE_ADMIN_URL,
-    DATABASE_NAME,
-    REDIS_URL,
-    REDIS_PREFIX,
-    BROKER_URL,
-    QUEUE_PREFIX,
-)
+VARIANT_VARIABLES = (RUN_ID, DATABASE_ADMIN_URL, DATABASE_NAME)
 
 # --- Variables the matrix itself reads -----------------------------------------------------------
 
@@ -66,15 +50,23 @@ class Service:
     host: str
     port: int
     url: str  # what a variant is given for it
+    variable: str  # in this variable
 
 
+# The local servers, by the names the template's derived context gives them (`services`, from
+# extensions/). A variant that needs a server missing here is skipped, or fails with
+# REQUIRE_SERVICES=1: a new server joins this table with the option that needs it.
 SERVICES = {
     "postgresql": Service(
-        "postgresql", "127.0.0.1", 5432, "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        "postgresql",
+        "127.0.0.1",
+        5432,
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        DATABASE_ADMIN_URL,
     ),
-    "mysql": Service("mysql", "127.0.0.1", 3306, "mysql+asyncmy://root@127.0.0.1:3306/mysql"),
-    "redis": Service("redis", "127.0.0.1", 6379, "redis://127.0.0.1:6379"),
-    "rabbitmq": Service("rabbitmq", "127.0.0.1", 5672, "amqp://guest:guest@127.0.0.1:5672//"),
+    "mysql": Service(
+        "mysql", "127.0.0.1", 3306, "mysql+asyncmy://root@127.0.0.1:3306/mysql", DATABASE_ADMIN_URL
+    ),
 }
 
 # Inherited variables that would leak the caller's setup into a variant's checks: the repo's own
@@ -115,27 +107,18 @@ SCRUBBED = (
 
 
 def new_run_id() -> str:
-    """`m` + 10 hex digits: fits database, key and queue names everywhere."""
+    """`m` + 10 hex digits: fits a database name on every server."""
     return "m" + secrets.token_hex(5)
 
 
-def variant_variables(services: Iterable[str], run_id: str, slot: int) -> dict[str, str]:
-    """The TEST_*/URL variables of one variant run; `slot` is the parallel worker number."""
+def variant_variables(services: Iterable[str], run_id: str) -> dict[str, str]:
+    """The TEST_* variables of one variant run."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", run_id):
         raise ValueError(f"run id {run_id!r} must be lowercase letters, digits and underscores")
-    needed = set(services)
-    redis_url = f"{SERVICES['redis'].url}/{1 + slot % 15}"
-    variables = {
-        RUN_ID: run_id,
-        DATABASE_NAME: f"test_{run_id}",
-        REDIS_URL: redis_url,
-        REDIS_PREFIX: f"{run_id}:",
-        QUEUE_PREFIX: run_id,
-        BROKER_URL: SERVICES["rabbitmq"].url if "rabbitmq" in needed else redis_url,
-    }
-    for database in ("postgresql", "mysql"):
-        if database in needed:
-            variables[DATABASE_ADMIN_URL] = SERVICES[database].url
+    variables = {RUN_ID: run_id, DATABASE_NAME: f"test_{run_id}"}
+    for name in services:
+        if service := SERVICES.get(name):
+            variables[service.variable] = service.url
     return variables
 
 

@@ -410,7 +410,7 @@ Progress = Callable[[Variant, str], None]
 
 
 def run_variant(
-    variant: Variant, options: RunOptions, slot: int = 0, progress: Progress | None = None
+    variant: Variant, options: RunOptions, progress: Progress | None = None
 ) -> VariantResult:
     """Render `variant` and run its checks; never raises for a failing variant."""
     started = time.monotonic()
@@ -433,7 +433,7 @@ def run_variant(
     logs = directory / "logs"
     logs.mkdir(parents=True)
     project = directory / PROJECT_DIR_NAME
-    variables = environment.variant_variables(variant.services, run_id, slot)
+    variables = environment.variant_variables(variant.services, run_id)
     env = environment.step_environment(variables)
     uv = options.uv or find_uv()
 
@@ -484,17 +484,9 @@ def run_matrix(
     """Run `variants` on `jobs` parallel workers; results in the order of `variants`."""
     if not options.uv:
         options = dataclasses.replace(options, uv=find_uv())
-    slots = list(range(max(jobs, 1)))
-    lock = threading.Lock()
 
     def one(variant: Variant) -> VariantResult:
-        with lock:
-            slot = slots.pop(0)
-        try:
-            result = run_variant(variant, options, slot=slot, progress=progress)
-        finally:
-            with lock:
-                slots.append(slot)
+        result = run_variant(variant, options, progress=progress)
         if done:
             done(result)
         return result

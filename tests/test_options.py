@@ -1,7 +1,7 @@
 """No file, import, dependency or setting of an option that was not chosen; all of them when it was.
 
-The footprints below are written from the contracts (DESIGN.md, issue 2), not read from
-extensions/context.py, so a stale exclusion list there shows up here.
+The footprints below are written from the documented options (docs/content/options.md), not
+read from extensions/context.py, so a stale exclusion list there shows up here.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from tests.helpers import (
 
 VARIANTS = variants()
 
-# Files every variant has (DESIGN.md and issue 2: entry points, settings, delivery).
+# Files every variant has: entry points, settings, delivery (docs/content/generated-project.md).
 COMMON_FILES = (
     ".copier-answers.yml",
     ".dockerignore",

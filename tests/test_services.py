@@ -14,7 +14,7 @@ from tests.conftest import Renders
 from tests.helpers import Answers, variant_id, variants
 
 VARIANTS = variants()
-# The server of each database answer, as the matrix names it (DESIGN.md) and compose runs it.
+# The server of each database answer, as the matrix names it and compose runs it.
 SERVERS = {"postgresql": ("postgres:17", 5432), "mysql": ("mysql:8.4", 3306)}
 
 

@@ -1,18 +1,30 @@
-"""Jinja filters behind copier.yml's validators.
+"""Jinja filters behind copier.yml's validators, and the checks around them.
 
 Each filter returns an empty string for a good answer, or a message that says what to type instead;
 Copier shows the message and refuses the answer. The rules live here, in Python, so the matrix can
-run exactly the same checks when it enumerates valid combinations.
+run exactly the same checks when it enumerates valid combinations. The combination rules
+(`database_error`, `cache_error`) are per-choice validators in copier.yml: a choice they refuse is
+disabled in the prompt, with the message as its reason.
+
+Besides the filters, this module stops a copy whose combined answers are refused anyway, before
+any file is written (`CombinationCheck`), and shows a refused `--data`/`--defaults` answer as its
+message instead of a traceback (`AnswerValidation` installs the hook).
 """
 
 from __future__ import annotations
 
 import keyword
+import os
 import re
+import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+from copier.errors import UserMessageError
+from copier_template_extensions import ContextHook
 from jinja2 import Environment
 from jinja2.ext import Extension
 
@@ -301,6 +313,22 @@ def cache_error(cache: str, database: Any) -> str:
     return ""
 
 
+def combination_error(answers: Mapping[str, Any]) -> str:
+    """The first refusal of the combination rules for these answers ("" when none applies)."""
+    checks = (
+        ("database", "auth", database_error),
+        ("cache", "database", cache_error),
+    )
+    for question, other, check in checks:
+        if (
+            question in answers
+            and other in answers
+            and (error := check(answers[question], answers[other]))
+        ):
+            return error
+    return ""
+
+
 FILTERS = {
     "slugify_name": slugify_name,
     "project_name_error": project_name_error,
@@ -315,8 +343,76 @@ FILTERS = {
 
 
 class AnswerValidation(Extension):
-    """Registers the validation filters with Copier's Jinja environment."""
+    """Registers the validation filters with Copier's Jinja environment, and shows a refused answer
+    as its message (`show_refused_answers`)."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         environment.filters.update(FILTERS)
+        show_refused_answers()
+
+
+class CombinationCheck(ContextHook):
+    """Refuses to render a combination the rules refuse, whatever let it through the questions
+    (a copier.yml without the per-choice validators, a Copier that ignores them): the copy stops
+    with the message before the first file is written, and Copier removes the destination it
+    created."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        # Only once the answers are final: while Copier asks, they are partial, and the per-choice
+        # validators refuse with the same messages.
+        if context.get("_copier_phase") == "render" and (error := combination_error(context)):
+            raise UserMessageError(error)
+
+
+# --- Refused answers without a traceback --------------------------------------------------------
+# Copier's command line prints a UserMessageError as a message, but an answer given with `--data`
+# or `--defaults` that its checks refuse is a ValueError raised from `Worker._ask`, which ends in a
+# traceback with the message on its last line. The hook below prints such an error as its message
+# alone; Python still exits with status 1, and every other error keeps its traceback.
+
+_HOOK_MARK = "copier_fastapi_refused_answers"
+
+
+def is_refused_answer(error: BaseException, traceback: TracebackType | None) -> bool:
+    """Whether `error` is Copier refusing an answer: a ValueError raised by Copier's own answer
+    checks (copier/_user_data.py, or `_ask` itself) while `Worker._ask` runs. A ValueError raised
+    by anything they call, template code included, is not."""
+    if not isinstance(error, ValueError) or traceback is None:
+        return False
+    import copier
+
+    package = Path(copier.__file__).resolve().parent
+    frames = []
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        frames.append((Path(code.co_filename).resolve(), code.co_name))
+        traceback = traceback.tb_next
+    asking = (package / "_main.py", "_ask") in frames
+    path, function = frames[-1]
+    raised_by_checks = path == package / "_user_data.py" or (path, function) == (
+        package / "_main.py",
+        "_ask",
+    )
+    return asking and raised_by_checks
+
+
+def show_refused_answers() -> None:
+    """Install the excepthook once per process, in front of the one already there."""
+    previous = sys.excepthook
+    if getattr(previous, _HOOK_MARK, False):
+        return
+
+    def excepthook(
+        kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+    ) -> None:
+        if not is_refused_answer(error, traceback):
+            previous(kind, error, traceback)
+            return
+        message = str(error)
+        if sys.stderr.isatty() and not os.environ.get("NO_COLOR"):
+            message = f"\033[31m{message}\033[0m"  # red, as Copier prints its own messages
+        print(message, file=sys.stderr)
+
+    setattr(excepthook, _HOOK_MARK, True)
+    sys.excepthook = excepthook

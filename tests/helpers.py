@@ -51,10 +51,22 @@ def questions() -> dict[str, dict[str, Any]]:
 
 
 def choice_values(spec: Mapping[str, Any]) -> list[str]:
-    """The answer values a question offers (copier accepts a list or a label -> value mapping)."""
+    """The answer values a question offers (copier accepts a list or a label -> value mapping,
+    whose value may be `{value: ..., validator: ...}`)."""
     choices = spec.get("choices") or []
     values = choices.values() if isinstance(choices, dict) else choices
-    return [str(value) for value in values]
+    return [str(value["value"] if isinstance(value, dict) else value) for value in values]
+
+
+def choice_validators(spec: Mapping[str, Any]) -> dict[str, str]:
+    """The per-choice validators of a question, by choice value."""
+    choices = spec.get("choices") or {}
+    values = choices.values() if isinstance(choices, dict) else choices
+    return {
+        str(value["value"]): str(value["validator"])
+        for value in values
+        if isinstance(value, dict) and "validator" in value
+    }
 
 
 @cache

@@ -1,5 +1,6 @@
 """Every validator accepts good answers and refuses bad ones with a message that says what to type
-instead; copier.yml wires each one; a refused answer makes the `copier copy` CLI fail."""
+instead; copier.yml wires each one; a refused answer makes the `copier copy` CLI fail with the
+message alone, and a refused combination renders nothing even when it gets past the questions."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from copier.errors import UserMessageError
 from jinja2 import Environment
 
 from extensions import context, validation
 from tests.conftest import Renders
 from tests.helpers import (
+    choice_validators,
     choice_values,
     copier_copy,
     default_variant,
@@ -186,15 +190,19 @@ LONGEST = {
 def refusals(answers: Mapping[str, Any]) -> dict[str, str]:
     """The messages copier.yml's validators give for these answers (empty: all accepted).
 
-    Renders each question's `validator` as Copier does, with the template's validation filters.
+    Renders each question's `validator`, and the validator of the choice answered, as Copier does,
+    with the template's validation filters.
     """
     env = Environment(extensions=[validation.AnswerValidation])
     messages = {}
     for name, spec in questions().items():
-        if spec.get("validator") and name in answers:
-            message = env.from_string(str(spec["validator"])).render(**answers).strip()
+        if name not in answers:
+            continue
+        for validator in (spec.get("validator"), choice_validators(spec).get(str(answers[name]))):
+            message = env.from_string(str(validator or "")).render(**answers).strip()
             if message:
                 messages[name] = message
+                break
     return messages
 
 
@@ -275,7 +283,52 @@ def test_cache_needs_a_database() -> None:
 
 def test_every_free_text_question_with_rules_has_a_validator() -> None:
     validated = {name for name, spec in questions().items() if spec.get("validator")}
-    assert {*FILTERS, "database", "cache"} <= validated
+    assert set(FILTERS) <= validated
+
+
+# The combination rules: (question, the question it depends on, filter). Copier checks them as
+# per-choice validators, which disable a refused choice in the prompt.
+COMBINATIONS = [
+    ("database", "auth", validation.database_error),
+    ("cache", "database", validation.cache_error),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "other", "check"), COMBINATIONS, ids=[question for question, _, _ in COMBINATIONS]
+)
+def test_every_refused_choice_is_disabled_with_the_message(
+    question: str, other: str, check: Callable[[str, str], str]
+) -> None:
+    """Each choice a rule can refuse has a per-choice validator that gives the rule's message,
+    and the question has no validator of its own: one mechanism."""
+    spec = questions()[question]
+    assert "validator" not in spec
+    validators = choice_validators(spec)
+    env = Environment(extensions=[validation.AnswerValidation])
+    refused = 0
+    for value in choice_values(spec):
+        for other_value in choice_values(questions()[other]):
+            message = check(value, other_value)
+            rendered = env.from_string(validators.get(value, "")).render({other: other_value})
+            assert rendered.strip() == message, (question, value, other, other_value)
+            refused += bool(message)
+    assert refused
+
+
+def test_the_default_is_never_a_disabled_choice() -> None:
+    env = Environment(extensions=[validation.AnswerValidation])
+    answers: dict[str, str] = {}
+    for auth in choice_values(questions()["auth"]):
+        for database in choice_values(questions()["database"]):
+            answers = {"auth": auth, "database": database}
+            if validation.database_error(database, auth):
+                continue
+            cache = env.from_string(str(questions()["cache"]["default"])).render(answers)
+            assert cache in choice_values(questions()["cache"])
+            assert refusals({**answers, "cache": cache}) == {}, answers
+    default_database = str(questions()["database"]["default"])
+    assert validation.database_error(default_database, questions()["auth"]["default"]) == ""
 
 
 # One refused answer per validator, through the CLI as a user types it (project_name: below).
@@ -290,6 +343,7 @@ REFUSED_ON_THE_COMMAND_LINE = [
         {"auth": "none", "database": "none", "cache": "memory"},
         validation.cache_error("memory", "none"),
     ),
+    ({"python_version": "2.7"}, "Invalid choice for 'python_version'"),
 ]
 
 
@@ -306,7 +360,78 @@ def test_cli_refuses_bad_answer(
     result = copier_copy(*args, str(template_src), str(dest))
     assert result.returncode != 0
     assert message in result.stderr
+    # The message alone, not a traceback that ends with it.
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr, result.stderr
     assert not dest.exists() or not any(dest.iterdir()), "a refused answer must render nothing"
+
+
+def edited_template(template_src: Path, dst: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the template snapshot whose copier.yml went through `edit`."""
+    shutil.copytree(template_src, dst)
+    config = yaml.safe_load((dst / "copier.yml").read_text(encoding="utf-8"))
+    edit(config)
+    (dst / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return dst
+
+
+def without_choice_validators(config: dict[str, Any]) -> None:
+    for spec in config.values():
+        if isinstance(spec, dict) and isinstance(spec.get("choices"), dict):
+            spec["choices"] = {
+                label: value["value"] if isinstance(value, dict) else value
+                for label, value in spec["choices"].items()
+            }
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    REFUSED_ON_THE_COMMAND_LINE[-3:-1],
+    ids=["auth=jwt,database=none", "database=none,cache=memory"],
+)
+def test_a_refused_combination_that_gets_past_the_questions_renders_nothing(
+    template_src: Path, tmp_path: Path, data: dict[str, str], message: str
+) -> None:
+    """Without its per-choice validators, Copier takes the combination; the render-time check
+    (extensions/validation.py:CombinationCheck) stops the copy before the first file."""
+    template = edited_template(template_src, tmp_path / "template", without_choice_validators)
+    args = [f"--data={key}={value}" for key, value in data.items()]
+    created = tmp_path / "created"
+    result = copier_copy(*args, str(template), str(created))
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not created.exists(), "Copier removes the destination it created"
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    result = copier_copy(*args, str(template), str(existing))
+    assert result.returncode == 1 and message in result.stderr
+    assert list(existing.iterdir()) == [], "nothing is written before the check"
+
+
+def test_the_combination_check_waits_for_the_final_answers() -> None:
+    check = validation.CombinationCheck(Environment())
+    refused = {"auth": "jwt", "database": "none", "cache": "none", "_copier_conf": {}}
+    check.hook({**refused, "_copier_phase": "prompt"})  # Copier is still asking
+    check.hook({**refused, "database": "sqlite", "_copier_phase": "render"})
+    with pytest.raises(UserMessageError, match="auth=jwt stores users"):
+        check.hook({**refused, "_copier_phase": "render"})
+
+
+def test_an_error_that_is_no_refused_answer_keeps_its_traceback(
+    template_src: Path, tmp_path: Path
+) -> None:
+    """A ValueError from template code while Copier asks (here a default that cannot render) is a
+    bug to report, not an answer to change: its traceback stays."""
+
+    def broken_default(config: dict[str, Any]) -> None:
+        config["description"]["default"] = "{{ '{:d}'.format(project_name) }}"
+
+    template = edited_template(template_src, tmp_path / "template", broken_default)
+    result = copier_copy(str(template), str(tmp_path / "service"))
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "ValueError: Unknown format code 'd' for object of type 'str'"
+    )
 
 
 def test_cli_refuses_a_folder_name_that_makes_no_project_name(

@@ -1,0 +1,168 @@
+"""`copier copy` as a person answers it, in a pseudo-terminal: a choice that does not fit the
+answers before it is shown disabled, with the message that says why, and the arrow keys cannot
+select it.
+
+The template is this repository's copier.yml and extensions/ with only the answers file to render:
+what is under test is the questionnaire, and each run takes a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from extensions import validation
+from tests.helpers import REPO, questions, read_answers
+
+ANSWERS_TEMPLATE = "{{_copier_conf.answers_file}}.jinja"
+# Control sequences of the prompt (colours, cursor moves, screen modes).
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][A-Za-z0-9]|[=>78])")
+UP, DOWN, ENTER = "\x1b[A", "\x1b[B", "\r"
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def questionnaire(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """copier.yml and extensions/ of the work tree, with a template of one file: the answers."""
+    root = tmp_path_factory.mktemp("questionnaire")
+    shutil.copy2(REPO / "copier.yml", root / "copier.yml")
+    shutil.copytree(
+        REPO / "extensions", root / "extensions", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "template").mkdir()
+    shutil.copy2(REPO / "template" / ANSWERS_TEMPLATE, root / "template" / ANSWERS_TEMPLATE)
+    return root
+
+
+class Terminal:
+    """A program in a pseudo-terminal, read as the text a person sees (control sequences out)."""
+
+    def __init__(self, *args: str) -> None:
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            # prompt_toolkit would ask the terminal for the cursor position and wait for a reply.
+            "PROMPT_TOOLKIT_NO_CPR": "1",
+        }
+        self.child = pexpect.spawn(
+            sys.executable,
+            list(args),
+            env=env,
+            encoding="utf-8",
+            dimensions=(60, 400),  # wide enough that no prompt line wraps
+            timeout=TIMEOUT,
+        )
+        self.output = ""
+        self.read_up_to = 0
+
+    @property
+    def screen(self) -> str:
+        return ANSI.sub("", self.output).replace("\r", "")
+
+    def wait_for(self, text: str) -> str:
+        """Read until `text` appears after what the last wait consumed; the text since then."""
+        deadline = time.monotonic() + TIMEOUT
+        while (found := self.screen.find(text, self.read_up_to)) < 0:
+            if time.monotonic() > deadline or not self.child.isalive():
+                raise AssertionError(f"waited for {text!r}; the screen ends with:\n{self.tail()}")
+            try:
+                self.output += self.child.read_nonblocking(65536, timeout=0.2)
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                break
+        if found < 0:
+            raise AssertionError(f"{text!r} never came; the screen ends with:\n{self.tail()}")
+        start, self.read_up_to = self.read_up_to, found + len(text)
+        return self.screen[start : self.read_up_to]
+
+    def press(self, *keys: str) -> None:
+        for key in keys:
+            self.child.send(key)
+            time.sleep(0.05)  # one key at a time, as typed
+
+    def finish(self) -> int:
+        self.child.expect(pexpect.EOF, timeout=TIMEOUT)
+        self.output += self.child.before or ""
+        self.child.close()
+        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
+
+    def tail(self) -> str:
+        return "\n".join(self.screen.splitlines()[-30:])
+
+
+def prompt_of(question: str) -> str:
+    """The start of a question's prompt: its help text."""
+    return str(questions()[question]["help"])[:40]
+
+
+def copy(questionnaire: Path, dst: Path, until: str) -> Terminal:
+    """Start `copier copy` and take the default of every question before `until`."""
+    terminal = Terminal("-m", "copier", "copy", "--trust", str(questionnaire), str(dst))
+    for question in questions():
+        if question == until:
+            break
+        terminal.wait_for(prompt_of(question))
+        terminal.press(ENTER)
+    return terminal
+
+
+def choose(terminal: Terminal, question: str, keys: list[str], last_choice: str) -> str:
+    """At `question`'s prompt, wait until its last choice is drawn, press `keys` then Enter; the
+    prompt as shown."""
+    terminal.wait_for(prompt_of(question))
+    terminal.wait_for("(Use arrow keys)")
+    shown = terminal.wait_for(last_choice)
+    terminal.press(*keys, ENTER)
+    return shown
+
+
+def answer_the_rest(terminal: Terminal, after: str) -> None:
+    names = list(questions())
+    for question in names[names.index(after) + 1 :]:
+        terminal.wait_for(prompt_of(question))
+        terminal.press(ENTER)
+
+
+def test_auth_jwt_cannot_choose_database_none(questionnaire: Path, tmp_path: Path) -> None:
+    reason = validation.database_error("none", "jwt")
+    assert reason
+    dst = tmp_path / "service"
+    terminal = copy(questionnaire, dst, until="auth")
+    choose(terminal, "auth", [], "none")  # jwt, the default
+    # Up from the first choice wraps to the last one, `none`, unless it is disabled: then the
+    # cursor lands on the choice before it.
+    shown = choose(terminal, "database", [UP], f"none ({reason})")
+    assert "- none (" in shown, shown
+    answer_the_rest(terminal, after="database")
+    assert terminal.finish() == 0, terminal.tail()
+
+    answers = read_answers(dst)
+    assert (answers["auth"], answers["database"]) == ("jwt", "mysql")
+    assert validation.combination_error(answers) == ""
+
+
+def test_without_a_database_the_cache_offers_only_none(questionnaire: Path, tmp_path: Path) -> None:
+    reason = validation.cache_error("memory", "none")
+    dst = tmp_path / "service"
+    terminal = copy(questionnaire, dst, until="auth")
+    choose(terminal, "auth", [DOWN], "none")  # jwt -> none
+    # With auth=none, `none` is a database like the others: Up wraps to it.
+    database = choose(terminal, "database", [UP], "none")
+    assert "- none (" not in database, database
+    # memory is disabled with the reason; every arrow key stays on none.
+    cache = choose(terminal, "cache", [DOWN, UP, DOWN], f"memory ({reason})")
+    assert "- memory (" in cache, cache
+    answer_the_rest(terminal, after="cache")
+    assert terminal.finish() == 0, terminal.tail()
+
+    answers = read_answers(dst)
+    assert (answers["auth"], answers["database"], answers["cache"]) == ("none", "none", "none")
+    assert validation.combination_error(answers) == ""

@@ -10,8 +10,9 @@ user would, and updates it. Scenarios (issue "The update path"):
 3. changing an answer through update adds/removes exactly that option's files and dependencies;
 4. `copier check-update` reports the newer release;
 
-plus every release tag of this repository still renders with today's Copier and extensions, and
-`_migrations` carry a renamed question's answer across a release.
+plus every release of this repository (CHANGELOG.md's dated sections, found by tag or by their
+`Release X.Y.Z` commit in a clone without tags) still renders with today's Copier and extensions,
+and `_migrations` carry a renamed question's answer across a release.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ from tests.update_helpers import (
     copy_project,
     git,
     is_release_tag,
+    is_shallow,
     project_files,
     read_answers,
     rejected_hunks,
+    release_commit,
     release_tags,
+    released_versions,
     run_uv,
     update_project,
 )
@@ -393,23 +397,21 @@ def test_generated_service_checks_for_updates_weekly(default_project: Path) -> N
 
 
 # --- Every release still renders ----------------------------------------------------------------
+# The releases come from CHANGELOG.md and their commits from the history, so every clone renders
+# the same ones, whether it has the tags or not (CI's fresh clone may have none).
 
 
-def releases_to_render() -> list[str]:
-    """This repository's release tags; CI's clone may have none (tags are not always fetched),
-    then HEAD is released under the version in pyproject.toml, so the test still renders one."""
-    return release_tags() or ["HEAD"]
+@pytest.mark.parametrize("version", released_versions())
+def test_every_release_renders_with_todays_toolchain(version: str, tmp_path: Path) -> None:
+    commit = release_commit(version)
+    if commit is None and is_shallow():
+        pytest.skip(f"this shallow clone lacks the commit of {version}: git fetch --unshallow")
+    assert commit, f"CHANGELOG.md releases {version}, but no commit is titled 'Release {version}'"
+    template = TemplateRepo.clone(tmp_path / "template")
+    git(template.path, "tag", version, commit)
+    project = copy_project(template, tmp_path / PROJECT_DIR, version)
 
-
-@pytest.mark.parametrize("tag", releases_to_render())
-def test_every_release_renders_with_todays_toolchain(tag: str, tmp_path: Path) -> None:
-    template = TemplateRepo.clone(tmp_path / "template", keep_tags=True)
-    if tag == "HEAD":
-        version = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["version"]
-        tag = template.release(version)
-    project = copy_project(template, tmp_path / PROJECT_DIR, tag)
-
-    assert read_answers(project)["_commit"] == tag
+    assert read_answers(project)["_commit"] == version
     leftovers = [
         path
         for path, data in project_files(project).items()
@@ -417,18 +419,39 @@ def test_every_release_renders_with_todays_toolchain(tag: str, tmp_path: Path) -
     ]
     assert leftovers == []
     tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    # Each release has its CHANGELOG entry.
-    changelog = git(template.path, "show", f"{tag}:CHANGELOG.md")
-    assert re.search(rf"^## \[{re.escape(tag)}\]", changelog, flags=re.M), f"no entry for {tag}"
+    # The release's own CHANGELOG has its entry.
+    changelog = git(template.path, "show", f"{version}:CHANGELOG.md")
+    assert re.search(rf"^## \[{re.escape(version)}\]", changelog, flags=re.M), version
 
 
 def test_release_tags_are_canonical_pep_440_versions() -> None:
     assert is_release_tag("0.1.0") and is_release_tag("1.2.0rc1")
     assert not is_release_tag("v0.1.0") and not is_release_tag("0.1.0.0-dev")
     assert not is_release_tag("nightly") and not is_release_tag("1.0.0-rc.1")
-    # Every version-like tag of this repository follows the scheme (docs/content/releasing.md).
+    released = released_versions()
+    assert released, "CHANGELOG.md records no release"
+    assert [version for version in released if not is_release_tag(version)] == []
+    # The tags this clone has (maybe none) follow the scheme, are in the CHANGELOG and sit on
+    # their `Release X.Y.Z` commit (docs/content/releasing.md).
     tags = git(REPO, "tag", "--list").split()
     assert [tag for tag in tags if re.match(r"v?\d", tag) and not is_release_tag(tag)] == []
+    for tag in release_tags():
+        assert tag in released, f"tag {tag} has no dated section in CHANGELOG.md"
+        tagged = git(REPO, "rev-parse", f"{tag}^{{commit}}").strip()
+        assert tagged == release_commit(tag), f"tag {tag} is not on its 'Release {tag}' commit"
+
+
+def test_a_release_is_found_without_its_tag(tmp_path: Path) -> None:
+    """A clone without tags finds each release by its commit title."""
+    clone = tmp_path / "no-tags"
+    git(tmp_path, "clone", "--quiet", "--no-tags", str(REPO), str(clone))
+    assert git(clone, "tag", "--list") == ""
+    for version in released_versions(clone):
+        found = release_commit(version, clone)
+        assert found and found == release_commit(version), version
+        assert git(clone, "show", "--no-patch", "--format=%s", found).startswith(
+            f"Release {version}"
+        )
 
 
 # --- _migrations --------------------------------------------------------------------------------

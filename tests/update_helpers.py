@@ -12,6 +12,7 @@ own `uv sync` and the pre-commit hook's package (PyPI, through the shared uv cac
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,9 +73,35 @@ def is_release_tag(tag: str) -> bool:
 
 
 def release_tags(repo: Path = REPO) -> list[str]:
-    """The release tags of a repository, oldest first."""
+    """The release tags a clone has, oldest first: maybe none (tags are not always fetched)."""
     tags = [tag for tag in git(repo, "tag", "--list").split() if is_release_tag(tag)]
     return sorted(tags, key=Version)
+
+
+# A released version's CHANGELOG heading: `## [0.1.0] - 2026-12-02` (not `- Unreleased`).
+RELEASED_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - \d{4}-\d{2}-\d{2}\s*$", re.MULTILINE)
+
+
+def released_versions(repo: Path = REPO) -> list[str]:
+    """The versions CHANGELOG.md records as released, oldest first. Every clone has them, with
+    or without tags."""
+    changelog = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    return sorted(RELEASED_HEADING.findall(changelog), key=Version)
+
+
+def release_commit(version: str, repo: Path = REPO) -> str | None:
+    """The commit that released `version`, found without tags: the commit of HEAD's history
+    titled `Release <version>` (docs/content/releasing.md). None if the history lacks it."""
+    log = git(repo, "log", "--format=%H %s", "HEAD")
+    for line in log.splitlines():
+        commit, _, subject = line.partition(" ")
+        if subject == f"Release {version}" or subject.startswith(f"Release {version}:"):
+            return commit
+    return None
+
+
+def is_shallow(repo: Path = REPO) -> bool:
+    return git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Derived facts about the variant being rendered, computed once from the answers.
 
 Templates read these names instead of re-deriving them: `has_db`, `use_jwt`, `dependencies`,
-`omitted_paths` (the files of options that were not chosen, consumed by `_exclude`), … Adding an
-option value means editing the tables below, not hunting through template files.
+`settings_parts`, … The files of an option have conditional names in template/ (`{% if use_jwt
+%}accounts{% endif %}/`) that test these flags. Adding an option value means editing the tables
+below, not hunting through template files.
 """
 
 from __future__ import annotations
@@ -99,36 +100,236 @@ def database_servers(package_name: str) -> dict[str, dict[str, Any]]:
     }
 
 
-# Files that exist only when a derived flag is true (gitignore-style patterns, relative to the
-# generated project). Everything else in template/ is rendered for every variant.
-FEATURE_PATHS = {
-    "has_db": (
-        "src/*/db",
-        "src/*/items/dependencies.py",
-        "src/*/items/models.py",
-        "src/*/items/repository.py",
-        "src/*/items/service.py",
-        "tests/database.py",
-        "tests/test_database.py",
-        "tests/test_sessions.py",
-        "tests/test_migrations.py",
+# The settings class each part of the service adds, by the flag that brings the part (the
+# generated settings.py combines them; the core's own settings are the base of each).
+SETTINGS_PARTS = (
+    ("use_jwt", "accounts.settings", "AccountSettings"),
+    ("has_cache", "cache.settings", "CacheSettings"),
+    ("has_db", "db.engine", "DatabaseSettings"),
+)
+# The generated tests' fixture modules (pytest plugins), by the flag that brings their part.
+TEST_PLUGINS = (
+    ("has_db", "database_fixtures"),
+    ("has_db", "items"),
+    ("use_jwt", "accounts"),
+    ("has_cache", "clock"),
+)
+# The generated package's layout, as its README shows it: (flag, path, what it holds).
+LAYOUT = (
+    (None, "main.py", "create_app(settings) and the lifespan"),
+    (None, "__main__.py", "the command line"),
+    (None, "settings.py", "all settings, combined from each part's own"),
+    (None, "core/", "settings, logging, errors, middleware, pagination"),
+    ("has_db", "db/", "engine, session per request, declarative base"),
+    ("has_db", "migrations/", "the schema's history (Alembic); every model is registered here"),
+    ("has_cache", "cache/", "cache interface and in-process implementation"),
+    ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
+    ("has_db", "items/", "the example domain: router, service, repository, model"),
+    ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
+    (None, "health/", "liveness and readiness"),
+)
+# Every versioned route of the generated API lives under this prefix (core/api.py).
+API_PREFIX = "/api/v1"
+
+
+# Every setting of the generated service, in the order `.env.example` and the README list them:
+# sections of (flag, variable, default, meaning). A flag names the derived fact that brings the
+# setting (None: every variant); a default may hold {placeholders} of derived facts. The service
+# itself declares the same settings in code; its own tests check that `.env.example` lists exactly
+# those.
+SETTINGS_SECTIONS = (
+    (
+        None,
+        "Service",
+        (
+            (
+                None,
+                "ENVIRONMENT",
+                "development",
+                "`development`, `test` or `production` "
+                "(production refuses unsafe settings and hides /docs)",
+            ),
+            (
+                "use_jwt",
+                "SECRET_KEY",
+                "",
+                "signs the tokens: random, at least 32 characters "
+                "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); empty outside "
+                "production: a random key per process",
+            ),
+        ),
     ),
-    "has_db_server": ("src/*/db/pool.py", "tests/test_outage.py", "tests/test_pool.py"),
-    "use_jwt": (
-        "src/*/auth",
-        "src/*/users",
-        "src/*/core/security.py",
-        "tests/test_auth.py",
-        "tests/test_users.py",
-        "tests/test_cli.py",
+    (
+        None,
+        "HTTP server",
+        (
+            (None, "HOST", "127.0.0.1", "address `serve` binds"),
+            (None, "PORT", "8000", "port `serve` listens on"),
+            (None, "WORKERS", "1", "worker processes of `serve`"),
+            (None, "CORS_ORIGINS", "", "comma-separated origins allowed by CORS (empty: none)"),
+            (
+                None,
+                "CORS_ALLOW_CREDENTIALS",
+                "false",
+                "let those origins send cookies and credentials (refused with `*` in production)",
+            ),
+            (
+                None,
+                "ALLOWED_HOSTS",
+                "*",
+                "comma-separated `Host` headers accepted (`*.example.com` allowed; `*`: any)",
+            ),
+            (None, "MAX_BODY_BYTES", "1048576", "larger request bodies get 413"),
+            (
+                None,
+                "DOCS_ENABLED",
+                "",
+                "serve /docs and /openapi.json (empty: on, except in production)",
+            ),
+        ),
     ),
-    "has_cache": (
-        "src/*/cache",
-        "src/*/items/cached.py",
-        "src/*/users/status.py",
-        "tests/test_cache.py",
+    (
+        None,
+        "Logging and health",
+        (
+            (None, "LOG_LEVEL", "INFO", "`DEBUG`, `INFO`, `WARNING` or `ERROR`"),
+            (None, "LOG_JSON", "", "JSON lines (empty: in production; console lines otherwise)"),
+            (
+                None,
+                "HEALTH_TIMEOUT_SECONDS",
+                "2.0",
+                "how long /health/ready waits for each dependency",
+            ),
+        ),
     ),
-}
+    (
+        "has_db",
+        "Database",
+        (
+            (None, "DATABASE_URL", "{default_database_url}", "SQLAlchemy async URL"),
+            (None, "DATABASE_ECHO", "false", "log every SQL statement"),
+            (
+                "is_sqlite",
+                "DATABASE_BUSY_TIMEOUT_MS",
+                "5000",
+                "how long a writer waits for another one's lock",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_POOL_SIZE",
+                "10",
+                "connections kept open per worker process",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_MAX_OVERFLOW",
+                "0",
+                "extra connections for bursts, closed after use",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_POOL_TIMEOUT_SECONDS",
+                "5.0",
+                "how long a request waits for a free connection before a 503",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_POOL_RECYCLE_SECONDS",
+                "1800",
+                "replace connections older than this (`-1`: never)",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_POOL_PRE_PING",
+                "false",
+                "test each connection before use (a round trip per request)",
+            ),
+            (
+                "has_db_server",
+                "DATABASE_CONNECT_TIMEOUT_SECONDS",
+                "1.5",
+                "an unreachable server is a 503 after this many seconds",
+            ),
+            (
+                "is_postgresql",
+                "DATABASE_STATEMENT_TIMEOUT_MS",
+                "10000",
+                "the server cancels longer statements; a silent server is a 503 a second later "
+                "(`0`: no limit)",
+            ),
+            (
+                "is_mysql",
+                "DATABASE_READ_TIMEOUT_SECONDS",
+                "11.0",
+                "a server silent this long mid-statement is a 503, its connection replaced "
+                "(`0`: wait for ever)",
+            ),
+        ),
+    ),
+    (
+        "use_jwt",
+        "Accounts and tokens",
+        (
+            (None, "JWT_ALGORITHM", "HS256", "`HS256`, `HS384` or `HS512`"),
+            (None, "JWT_ISSUER", "{project_slug}", "issuer claim, checked on every token"),
+            (None, "JWT_AUDIENCE", "{project_slug}", "audience claim, checked on every token"),
+            (None, "ACCESS_TOKEN_EXPIRE_MINUTES", "15", "access token lifetime"),
+            (
+                None,
+                "REFRESH_TOKEN_EXPIRE_DAYS",
+                "7",
+                "refresh token lifetime (rotated on every use)",
+            ),
+            (
+                None,
+                "PASSWORD_HASH_CONCURRENCY",
+                "4",
+                "password hashes computed at once per worker (each holds 64 MiB)",
+            ),
+            (
+                None,
+                "PASSWORD_HASH_QUEUE",
+                "64",
+                "sign-ins that may wait for a turn; beyond them a fast 503",
+            ),
+            (
+                "has_cache",
+                "USER_STATUS_TTL_SECONDS",
+                "5",
+                "how long the auth check trusts a cached active flag "
+                "(`0`: ask the database every time)",
+            ),
+        ),
+    ),
+    (
+        "has_cache",
+        "Cache",
+        (
+            (None, "CACHE_TTL_SECONDS", "60", "lifetime of a cached item"),
+            (
+                None,
+                "CACHE_MAX_ENTRIES",
+                "10000",
+                "bound of the in-process cache (the least recently used go first)",
+            ),
+        ),
+    ),
+)
+
+
+def settings_sections(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sections and settings of SETTINGS_SECTIONS that this variant has, defaults filled in."""
+    sections = []
+    for flag, title, entries in SETTINGS_SECTIONS:
+        if flag and not facts[flag]:
+            continue
+        settings = [
+            {"name": name, "default": default.format(**facts), "meaning": meaning}
+            for entry_flag, name, default, meaning in entries
+            if not entry_flag or facts[entry_flag]
+        ]
+        sections.append({"title": title, "settings": settings})
+    return sections
 
 
 @lru_cache(maxsize=64)
@@ -145,31 +346,30 @@ def derive(
     flags = {
         "has_db": database != "none",
         "has_db_server": server is not None,
-        "has_auth": auth != "none",
         "use_jwt": auth == "jwt",
         "has_cache": cache != "none",
-        "has_task_queue": task_queue != "none",
     }
     dependencies = list(BASE_DEPENDENCIES)
     if flags["has_db"]:
         dependencies += [*SQLALCHEMY_DEPENDENCIES, *DATABASE_DEPENDENCIES[database]]
     dependencies += AUTH_DEPENDENCIES.get(auth, ())
-    omitted = [
-        pattern
-        for flag, patterns in FEATURE_PATHS.items()
-        if not flags[flag]
-        for pattern in patterns
-    ]
+    settings_parts = [
+        {"module": module, "name": name} for flag, module, name in SETTINGS_PARTS if flags[flag]
+    ] or [{"module": "core.settings", "name": "CoreSettings"}]
     scheme = DATABASE_SCHEMES.get(database, "")
     if server:
         default_database_url = server["url"].format(host="127.0.0.1")
     else:
         default_database_url = f"{scheme}:///./{package_name}.db" if database == "sqlite" else ""
-    return {
+    facts = {
         **flags,
         "dependencies": sorted(dependencies, key=str.lower),
         "dev_dependencies": list(DEV_DEPENDENCIES),
-        "omitted_paths": omitted,
+        "settings_parts": settings_parts,
+        "test_plugins": [plugin for flag, plugin in TEST_PLUGINS if flags[flag]],
+        # What /health/ready reports when every dependency answers.
+        "readiness_checks": {"database": "ok"} if flags["has_db"] else {},
+        "api_prefix": API_PREFIX,
         "database_scheme": scheme,
         "database_label": DATABASE_LABELS.get(database, ""),
         "default_database_url": default_database_url,
@@ -191,6 +391,34 @@ def derive(
         ],
         "python_tag": "py" + python_version.replace(".", ""),
     }
+    command = f"uv run python -m {package_name}"
+    # What a new service's team runs after `uv sync` (and starting its servers): README, the
+    # message after copy.
+    facts["start_commands"] = [
+        *([f"{command} migrate"] if flags["has_db"] else []),
+        *([f"{command} create-admin --email admin@example.com"] if flags["use_jwt"] else []),
+        f"{command} serve --host 127.0.0.1 --port 8000",
+    ]
+    facts["stack"] = [
+        "FastAPI",
+        *(
+            [f"async SQLAlchemy 2.0 on {DATABASE_LABELS[database]} with Alembic"]
+            if flags["has_db"]
+            else []
+        ),
+        *(["JWT authentication with users and roles"] if flags["use_jwt"] else []),
+        *(["an in-process cache"] if flags["has_cache"] else []),
+        "structured logging with structlog",
+    ]
+    present = {**flags, "no_db": not flags["has_db"]}
+    facts["layout"] = [
+        (path, about) for flag, path, about in LAYOUT if flag is None or present[flag]
+    ]
+    engines = {f"is_{name}": database == name for name in DATABASE_SCHEMES}
+    facts["settings_sections"] = settings_sections(
+        {**facts, **engines, "project_slug": project_slug}
+    )
+    return facts
 
 
 class VariantContext(ContextHook):
@@ -211,5 +439,4 @@ class VariantContext(ContextHook):
         if all(isinstance(value, str) for value in values):
             context.update(derive(*values))
         else:
-            context.setdefault("omitted_paths", [])
             context.setdefault("has_db", False)

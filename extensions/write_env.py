@@ -1,29 +1,35 @@
-"""Copy-time task: write a gitignored .env holding a fresh random SECRET_KEY.
+"""Copy-time task: write a gitignored .env, holding a fresh random SECRET_KEY when the service
+signs anything (`--secret-key`).
 
 Runs in the generated project. Only the secret goes in: every other setting keeps its default from
 the code (listed in .env.example), so changing an answer later with `copier update` never leaves a
 stale value behind in .env. An existing .env is never touched, and the secret never reaches
-.copier-answers.yml or any committed file.
+.copier-answers.yml or any committed file. A service without a secret still gets the file:
+compose.yaml reads it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 HEADER = "# Local settings (gitignored). Every setting, with its default: .env.example\n"
 
 
-def main() -> None:
+def main(argv: Sequence[str] = ()) -> None:
     env = Path(".env")
     if env.exists():
         return
     # Created private: the secret is never readable by others, not even for a moment.
     fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(f"{HEADER}SECRET_KEY={secrets.token_urlsafe(48)}\n")
+        file.write(HEADER)
+        if "--secret-key" in argv:
+            file.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

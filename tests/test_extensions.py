@@ -1,5 +1,5 @@
-"""Unit tests of extensions/: the slug filter, derive() and the context hook, and the exclusion
-table FEATURE_PATHS checked against what the template really renders."""
+"""Unit tests of extensions/: the slug filter, derive() and the context hook, the settings table,
+and the conditional file names of template/ checked against what the variants really render."""
 
 from __future__ import annotations
 
@@ -9,13 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from jinja2 import Environment
-from pathspec import PathSpec
-from pathspec import __version__ as pathspec_version
 
 from extensions import context, validation, write_env
 from tests.conftest import Renders
-from tests.helpers import Answers, default_variant, rendered_files, variant_id, variants
+from tests.helpers import (
+    COPIER_YML,
+    REPO,
+    Answers,
+    default_variant,
+    rendered_files,
+    variant_id,
+    variants,
+)
 
 VARIANTS = variants()
 OTHER_ANSWERS = {
@@ -23,8 +30,7 @@ OTHER_ANSWERS = {
     "project_slug": "my-service",
     "python_version": "3.12",
 }
-# The same pattern flavour Copier's `_exclude` uses.
-PATTERN_STYLE = "gitignore" if int(pathspec_version.split(".")[0]) >= 1 else "gitwildmatch"
+TEMPLATE = REPO / "template"
 
 
 def full_answers(answers: Mapping[str, Any]) -> dict[str, str]:
@@ -77,10 +83,8 @@ def test_derived_flags(answers: Answers) -> None:
     assert facts["services"] == ([answers["database"]] if facts["has_db_server"] else [])
     assert [server["name"] for server in facts["service_containers"]] == facts["services"]
     assert bool(facts["compose_environment"]) is facts["has_db_server"]
-    assert facts["has_auth"] is (answers["auth"] != "none")
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
     assert facts["has_cache"] is (answers["cache"] != "none")
-    assert facts["has_task_queue"] is (answers.get("task_queue", "none") != "none")
     assert facts["python_tag"] == "py" + full_answers(answers)["python_version"].replace(".", "")
     if facts["has_db"]:
         assert facts["default_database_url"].startswith(facts["database_scheme"] + "://")
@@ -112,44 +116,57 @@ def test_dependencies_have_lower_bounds_only() -> None:
     assert sorted(dep for dep in every if not spec.match(dep)) == []
 
 
-@pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)
-def test_omitted_paths_are_the_paths_of_the_flags_that_are_off(answers: Answers) -> None:
-    facts = derived(answers)
-    expected = [
-        pattern
-        for flag, patterns in context.FEATURE_PATHS.items()
-        if not facts[flag]
-        for pattern in patterns
-    ]
-    assert sorted(facts["omitted_paths"]) == sorted(expected)
+def conditional_paths() -> list[Path]:
+    """Template files and folders whose name holds a condition (`{% if use_jwt %}accounts…`)."""
+    return sorted(path for path in TEMPLATE.rglob("*") if "{%" in path.name)
 
 
-def test_feature_paths_are_keyed_by_derived_flags() -> None:
-    facts = derived(default_variant())
-    for flag in context.FEATURE_PATHS:
-        assert isinstance(facts.get(flag), bool), f"FEATURE_PATHS key {flag} is not a derived flag"
+def rendered_name(path: Path, answers: Answers) -> str:
+    context_ = {**full_answers(answers), **derived(answers)}
+    return Environment().from_string(path.name).render(context_).removesuffix(".jinja")
 
 
-@pytest.mark.parametrize("flag", sorted(context.FEATURE_PATHS))
-def test_every_feature_path_matches_a_rendered_file(renders: Renders, flag: str) -> None:
-    """A stale FEATURE_PATHS entry (a renamed or deleted file) matches nothing, excludes nothing."""
-    on = next((answers for answers in VARIANTS if derived(answers)[flag]), None)
-    assert on is not None, f"no valid variant has {flag} on"
-    files = [str(path) for path in rendered_files(renders.get(on))]
-    stale = [
-        pattern
-        for pattern in context.FEATURE_PATHS[flag]
-        if not any(PathSpec.from_lines(PATTERN_STYLE, [pattern]).match_files(files))
-    ]
-    assert stale == [], f"{flag}: patterns that match no rendered file: {stale}"
+def test_the_only_exclusions_are_junk_files() -> None:
+    """One mechanism decides which files a variant has: conditional names, not `_exclude`."""
+    config = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    assert config["_exclude"] == ["__pycache__", "*.py[co]", ".DS_Store"]
+
+
+@pytest.mark.parametrize(
+    "path", conditional_paths(), ids=lambda path: str(path.relative_to(TEMPLATE))
+)
+def test_every_conditional_file_is_in_some_variants_and_not_in_others(path: Path) -> None:
+    """A condition that is always true or always false is dead: the file belongs in every variant,
+    or in none."""
+    names = {rendered_name(path, answers) for answers in VARIANTS}
+    assert "" in names, "rendered in every variant: drop the condition"
+    assert names - {""}, "rendered in no variant"
 
 
 @pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)
-def test_omitted_paths_are_not_rendered(renders: Renders, answers: Answers) -> None:
-    """copier.yml's `_exclude` really drops every omitted path."""
-    spec = PathSpec.from_lines(PATTERN_STYLE, derived(answers)["omitted_paths"])
-    files = [str(path) for path in rendered_files(renders.get(answers))]
-    assert list(spec.match_files(files)) == []
+def test_conditional_files_are_rendered_exactly_when_their_condition_holds(
+    renders: Renders, answers: Answers
+) -> None:
+    files = {str(path) for path in rendered_files(renders.get(answers))}
+    problems = []
+    for path in conditional_paths():
+        if any("{%" in parent.name for parent in path.relative_to(TEMPLATE).parents):
+            continue  # decided by its folder's condition
+        name = rendered_name(path, answers)
+        relative = path.relative_to(TEMPLATE).parent
+        folder = str(relative).replace("{{package_name}}", "my_service")
+        present = any(f == f"{folder}/{name}" or f.startswith(f"{folder}/{name}/") for f in files)
+        if bool(name) != present:
+            problems.append(f"{path.relative_to(TEMPLATE)}: {'missing' if name else 'rendered'}")
+    assert problems == []
+
+
+def test_settings_table_flags_are_derived_facts() -> None:
+    facts = {**derived(default_variant()), "is_sqlite": True, "is_postgresql": False}
+    for flag, _, entries in context.SETTINGS_SECTIONS:
+        assert flag is None or isinstance(facts.get(flag), bool), flag
+        for entry_flag, *_ in entries:
+            assert entry_flag is None or entry_flag in {*facts, "is_mysql"}, entry_flag
 
 
 def test_context_hook_adds_derived_facts_once_answers_are_complete() -> None:
@@ -162,7 +179,7 @@ def test_context_hook_adds_derived_facts_once_answers_are_complete() -> None:
     # While questions are still being asked, templates see safe defaults.
     partial: dict[str, Any] = {"project_name": "Billing API"}
     hook.hook(partial)
-    assert partial == {"project_name": "Billing API", "omitted_paths": [], "has_db": False}
+    assert partial == {"project_name": "Billing API", "has_db": False}
 
 
 def test_derive_is_computed_once_per_variant() -> None:
@@ -174,7 +191,7 @@ def test_write_env_writes_a_private_env_with_a_fresh_secret_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write_env.main()
+    write_env.main(["--secret-key"])
     env = (tmp_path / ".env").read_text(encoding="utf-8")
     # Only the secret: other settings keep the code's defaults, so no value goes stale on update.
     settings = [line for line in env.splitlines() if line and not line.startswith("#")]
@@ -183,5 +200,14 @@ def test_write_env_writes_a_private_env_with_a_fresh_secret_once(
     assert len(settings[0].removeprefix("SECRET_KEY=")) >= 32
     assert (tmp_path / ".env").stat().st_mode & 0o777 == 0o600
     # Running it again (or on a project that has its .env) changes nothing.
-    write_env.main()
+    write_env.main(["--secret-key"])
     assert (tmp_path / ".env").read_text(encoding="utf-8") == env
+
+
+def test_write_env_writes_no_secret_for_a_service_that_signs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env.main([])
+    env = (tmp_path / ".env").read_text(encoding="utf-8")
+    assert [line for line in env.splitlines() if line and not line.startswith("#")] == []

@@ -45,11 +45,12 @@ FEATURES = {
         chosen=lambda answers: answers["database"] != "none",
         paths=(
             f"src/{PACKAGE}/db",
+            f"src/{PACKAGE}/migrations",
             f"src/{PACKAGE}/items/repository.py",
             "tests/test_migrations.py",
         ),
         dependencies=("sqlalchemy", "alembic"),
-        modules=("sqlalchemy", "alembic", rf"{PACKAGE}\.db"),
+        modules=("sqlalchemy", "alembic", rf"{PACKAGE}\.(db|migrations)"),
         words=("sqlalchemy", "alembic"),
         settings=(r"DATABASE_\w*",),
     ),
@@ -83,11 +84,10 @@ FEATURES = {
     "jwt": Footprint(
         chosen=lambda answers: answers["auth"] == "jwt",
         paths=(
-            f"src/{PACKAGE}/auth",
-            f"src/{PACKAGE}/users",
-            f"src/{PACKAGE}/core/security.py",
+            f"src/{PACKAGE}/accounts",
             "tests/test_auth.py",
             "tests/test_users.py",
+            "tests/test_create_admin.py",
         ),
         dependencies=("pyjwt", "pwdlib"),
         modules=(
@@ -95,10 +95,10 @@ FEATURES = {
             "pwdlib",
             "multipart",
             "email_validator",
-            rf"{PACKAGE}\.(auth|users|core\.security)",
+            rf"{PACKAGE}\.accounts",
         ),
         words=("pyjwt", "pwdlib", "argon2", "refresh_token", "access_token", "create-admin"),
-        settings=(r"\w*TOKEN\w*", r"JWT_\w*"),
+        settings=(r"\w*TOKEN\w*", r"JWT_\w*", r"SECRET_KEY", r"PASSWORD_\w*"),
     ),
     "jwt-only dependencies": Footprint(
         # Form parsing (OAuth2 password login) and e-mail validation serve the users of auth=jwt.

@@ -73,7 +73,7 @@ async def test_other_hosts_are_refused_in_the_envelope(
 async def test_cors_preflight_from_an_allowed_origin(make_app: Callable[..., FastAPI]) -> None:
     async with serve(make_app(cors_origins=[ORIGIN])) as client:
         response = await client.options(
-            "/api/v1/items",
+            "/health/live",
             headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
         )
 
@@ -87,7 +87,7 @@ async def test_cors_preflight_from_another_origin_is_refused(
 ) -> None:
     async with serve(make_app(cors_origins=[ORIGIN])) as client:
         response = await client.options(
-            "/api/v1/items",
+            "/health/live",
             headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"},
         )
 

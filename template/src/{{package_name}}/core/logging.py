@@ -5,10 +5,10 @@ import sys
 
 import structlog
 
-from .config import Settings
+from .settings import CoreSettings
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: CoreSettings) -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

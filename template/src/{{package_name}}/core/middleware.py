@@ -8,9 +8,12 @@ from collections.abc import Iterable
 import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
+from .settings import CoreSettings
 
 logger = structlog.get_logger()
 
@@ -176,3 +179,27 @@ class BodySizeLimitMiddleware:
 
     def _message(self) -> str:
         return f"Request body exceeds {self.max_bytes} bytes"
+
+
+def middleware_stack(settings: CoreSettings) -> list[Middleware]:
+    """The middleware, outermost first: headers and the request id wrap every response, errors
+    included. Each layer runs on every request, so none is added that has nothing to do."""
+    stack = [
+        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+        Middleware(RequestContextMiddleware),
+    ]
+    if "*" not in settings.allowed_hosts:
+        stack.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))
+    if settings.cors_origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_credentials=settings.cors_allow_credentials,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["X-Request-ID"],
+            )
+        )
+    stack.append(Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes))
+    return stack

@@ -1,0 +1,30 @@
+"""Database failures as envelope errors: a lost connection is a fast 503, a constraint a 409."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from ..core.errors import ConflictError, ServiceUnavailableError
+
+logger = structlog.get_logger()
+
+
+@contextmanager
+def database_errors_as_app_errors() -> Iterator[None]:
+    """Raise the error envelope's errors for what the database answers inside the block."""
+    try:
+        yield
+    except IntegrityError as exc:
+        # Services turn the constraints they expect into specific errors; this is the safety net.
+        raise ConflictError("The request conflicts with stored data") from exc
+    except ProgrammingError:
+        # An unknown table or column, a syntax error: a bug, not an outage (a 500, logged).
+        raise
+    except (DBAPIError, PoolTimeoutError) as exc:
+        # The driver's message only: the statement's parameters may hold personal data.
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        logger.warning("database_unavailable", error=type(reason).__name__, message=str(reason))
+        raise ServiceUnavailableError("Database temporarily unavailable") from exc

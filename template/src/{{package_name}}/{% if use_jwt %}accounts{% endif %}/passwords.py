@@ -1,0 +1,73 @@
+"""Password hashing: argon2 in worker threads, a bounded number at a time."""
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cache
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from pwdlib.hashers.bcrypt import BcryptHasher
+from starlette.concurrency import run_in_threadpool
+
+from ..core.errors import ServiceUnavailableError
+
+# Argon2 hashes; bcrypt hashes (e.g. imported from another system) still verify and are replaced
+# by argon2 at the next successful login.
+password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
+
+
+class PasswordHasher:
+    """Hashes and checks passwords off the event loop, at most `max_concurrent` at a time.
+
+    Each argon2 hash holds 64 MiB while it runs: without a bound, a burst of logins takes as many
+    worker threads and as much memory as there are requests. Up to `max_waiting` more wait for a
+    turn; beyond that a request is refused at once with a 503 (Retry-After), not queued.
+    """
+
+    def __init__(self, *, max_concurrent: int, max_waiting: int) -> None:
+        self._turns = asyncio.Semaphore(max_concurrent)
+        self._max_waiting = max_waiting
+        self._waiting = 0
+
+    async def hash(self, password: str) -> str:
+        async with self._turn():
+            return await run_in_threadpool(password_hash.hash, password)
+
+    async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """Check a password; the second item is a new hash when the stored one is outdated.
+
+        Pass `hashed=None` for an unknown user: a dummy hash is verified instead, so the answer
+        takes as long as for a wrong password and its timing does not tell which e-mails exist.
+        """
+        async with self._turn():
+            return await run_in_threadpool(_verify, password, hashed)
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._turns.locked() and self._waiting >= self._max_waiting:
+            raise ServiceUnavailableError(
+                "Too many sign-ins at once: try again shortly", headers={"Retry-After": "1"}
+            )
+        self._waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._turns.release()
+
+
+def _verify(password: str, hashed: str | None) -> tuple[bool, str | None]:
+    if hashed is None:
+        password_hash.verify(password, _dummy_hash())
+        return False, None
+    return password_hash.verify_and_update(password, hashed)
+
+
+@cache
+def _dummy_hash() -> str:
+    return password_hash.hash(secrets.token_urlsafe())

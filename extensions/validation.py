@@ -92,7 +92,7 @@ def shorten(name: str, separator: str, limit: int) -> str:
 
 # Limits of the free-text answers. They are pasted into string literals of the generated code, whose
 # lines must stay within ruff's 100 columns with a margin:
-# - project_name: `    project_name: str = "…"` in core/config.py is 27 + 50 = 77 columns, and the
+# - project_name: `    project_name: str = "…"` in core/settings.py is 27 + 50 = 77 columns, and the
 #   default description, name + ": a FastAPI service" (19), stays within the description's 72;
 # - description: one summary line, the width PEP 8 gives docstrings; the longest line it makes is
 #   `        description="…",` in __main__.py, 23 + 72 = 95 columns;
@@ -102,7 +102,7 @@ DESCRIPTION_MAX = 72
 AUTHOR_NAME_MAX = 64
 # Limits of the names (PEP 8 sets none). package_name is a word of the generated code (imports, the
 # uvicorn app path, the database of the server URLs) that no line break can split; its longest line
-# is core/config.py's default URL of a MySQL server, in parentheses of its own:
+# is db/engine.py's default URL of a MySQL server, in parentheses of its own:
 # `        "mysql+asyncmy://app:app@127.0.0.1:3306/<package_name>?charset=utf8mb4"`, 65 + 35 = 100
 # columns. The slug has the same limit, since the default package name is the slug.
 PACKAGE_NAME_MAX = 35

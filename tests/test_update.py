@@ -108,7 +108,7 @@ def release_template_change(template: TemplateRepo) -> None:
     template.edit(template.find("template/src/*/__init__.py*"), lambda t: t + TEMPLATE_INIT_LINE)
     # The initial migration changes too: the service's copy must not follow (it is history).
     template.edit(
-        template.find("template/src/*/db/migrations/versions/0001_*"),
+        template.find("template/src/*/*migrations*/versions/0001_*"),
         lambda t: t + "# changed in 0.2.0\n",
     )
     template.write("template/SECURITY.md", TEMPLATE_SECURITY)
@@ -129,7 +129,7 @@ def test_update_keeps_every_user_edit(
     project = generate(template, tmp_path)
     package = project / "src" / PACKAGE
     env_before = (project / ".env").read_bytes()
-    migration = next(package.glob("db/migrations/versions/0001_*.py"))
+    migration = next(package.glob("**/migrations/versions/0001_*.py"))
     migration_before = migration.read_bytes()
 
     # The team changes a generated module, adds its own module and test, edits the README and

@@ -515,7 +515,7 @@ def test_accepted_characters_are_not_flagged_by_ruff(default_project: Path, tmp_
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
-# The default variant, and the database servers, whose URL in core/config.py holds package_name.
+# The default variant, and the database servers, whose URL in db/engine.py holds package_name.
 LONG_ANSWERS_VARIANTS = {
     "default": {},
     "postgresql": {"database": "postgresql"},
@@ -539,7 +539,7 @@ def test_longest_answers_render_a_clean_project(renders: Renders, variant: str) 
     assert ast.get_docstring(init) == LONGEST_DESCRIPTION
     literals = {
         node.value
-        for path in ("__main__.py", "core/config.py")
+        for path in ("__main__.py", "core/settings.py")
         for node in ast.walk(ast.parse((package / path).read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }

@@ -211,14 +211,19 @@ def http(
 
 @dataclass
 class Project:
-    """A rendered service (one `cache` answer) with its synced virtualenv."""
+    """A rendered service (one `cache` answer) with its synced virtualenv. The label is the cache
+    answer, optionally tagged (`memory@before`) to tell two renders of one answer apart."""
 
-    cache: str
+    label: str
     path: Path
 
     @property
+    def cache(self) -> str:
+        return self.label.partition("@")[0]
+
+    @property
     def name(self) -> str:
-        return f"service cache={self.cache}"
+        return f"service cache={self.label}"
 
     @property
     def python(self) -> Path:
@@ -713,8 +718,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--project",
         action="append",
         default=[],
-        metavar="CACHE=DIR",
-        help="use an already rendered and synced project instead of rendering (repeatable)",
+        metavar="CACHE[@TAG]=DIR",
+        help="use an already rendered and synced project instead of rendering (repeatable); "
+        "a tag tells two projects of one cache answer apart, e.g. memory@before=DIR",
     )
     parser.add_argument("--workdir", type=Path, help="work folder [a temporary one]")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
@@ -808,7 +814,7 @@ class Bench:
             "1",
         ]
         for project in projects:
-            suffix = re.sub(r"[^a-z0-9_]", "_", f"cache_{project.cache}".lower())
+            suffix = re.sub(r"[^a-z0-9_]", "_", f"cache_{project.label}".lower())
             copy = databases.create(self.env, suffix, template=original)
             self.database_of[project.name] = copy
             self.servers.append(

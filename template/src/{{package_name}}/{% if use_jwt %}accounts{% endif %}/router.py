@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from ..core.pagination import Page, PaginationDep
@@ -14,12 +14,17 @@ auth_router = APIRouter(prefix="/auth", tags=["auth"])
 users_router = APIRouter(prefix="/users", tags=["users"])
 
 
+async def no_store(response: Response) -> None:
+    """Tokens in a response: no cache (a browser's, a proxy's) may keep a copy (RFC 6749, 5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
 @auth_router.post("/register", status_code=status.HTTP_201_CREATED)
 async def register(data: UserCreate, accounts: AccountServiceDep) -> UserRead:
     return UserRead.model_validate(await accounts.register(data))
 
 
-@auth_router.post("/login")
+@auth_router.post("/login", dependencies=[Depends(no_store)])
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], accounts: AccountServiceDep
 ) -> TokenPair:
@@ -27,7 +32,7 @@ async def login(
     return await accounts.login(form.username, form.password)
 
 
-@auth_router.post("/refresh")
+@auth_router.post("/refresh", dependencies=[Depends(no_store)])
 async def refresh(data: RefreshRequest, accounts: AccountServiceDep) -> TokenPair:
     return await accounts.refresh(data.refresh_token)
 

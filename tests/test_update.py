@@ -9,6 +9,9 @@ user would, and updates it. Scenarios (issue "The update path"):
 2. a real conflict ends with inline markers, and the service's pre-commit hook refuses them;
 3. changing an answer through update adds/removes exactly that option's files and dependencies;
 4. `copier check-update` reports the newer release;
+5. a service generated at the real 0.1.0 follows 0.2.0's new layout: the Alembic revisions move
+   with it, a removed module that held an edit is kept and listed (`_migrations`,
+   extensions/migrations/relocate.py);
 
 plus every release of this repository (CHANGELOG.md's dated sections, found by tag or by their
 `Release X.Y.Z` commit in a clone without tags) still renders with today's Copier and extensions,
@@ -22,13 +25,16 @@ import io
 import json
 import re
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.version import Version
 
+from extensions.migrations.relocate import Layout, add_header, move_folder
 from extensions.migrations.rename_answers import migrate_file, parse_renames
 from extensions.migrations.upgrade_notes import upgrade_notes
 from tests.update_helpers import (
@@ -517,8 +523,6 @@ def test_rename_answers_script(tmp_path: Path) -> None:
 
 
 def test_upgrade_notes_of_the_releases_crossed() -> None:
-    from packaging.version import Version
-
     changelog = (
         "# Changelog\n\n## [Unreleased]\n\n### Upgrade notes\n\n- not yet\n\n"
         "## [0.3.0] - 2027-01-01\n\n### Added\n\n- x\n\n### Upgrade notes\n\n- three\n\n"
@@ -528,3 +532,159 @@ def test_upgrade_notes_of_the_releases_crossed() -> None:
     notes = upgrade_notes(changelog, Version("0.1.0"), Version("0.3.0"))
     assert notes == [(Version("0.2.0"), "- two"), (Version("0.3.0"), "- three")]
     assert upgrade_notes(changelog, Version("0.3.0"), Version("0.3.0")) == []
+
+
+# --- Across 0.2.0: a new layout -------------------------------------------------------------------
+# 0.2.0 moved modules and the Alembic folder (extensions/migrations/layout-0.2.0.yml). A service
+# generated at the real 0.1.0 release is updated to this working tree, released as 0.2.0.
+
+LAYOUT_RELEASE = "0.2.0"
+RELOCATE = REPO / "extensions" / "migrations" / "relocate.py"
+LAYOUT_MAP = REPO / "extensions" / "migrations" / f"layout-{LAYOUT_RELEASE}.yml"
+AUTH_EDIT = "\n\n# Team note: the login audit hook goes here.\n"
+ITEMS_EDIT = "\n\n# Team note: items are archived, never deleted.\n"
+OWN_REVISION = '''"""Our own change, applied to production after the initial migration."""
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def run_relocate(project: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """The migration as Copier runs it: in the project, with the template's Python."""
+    return subprocess.run(
+        [sys.executable, str(RELOCATE), command, ".copier-answers.yml", str(LAYOUT_MAP)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def layout_template(tmp_path: Path) -> TemplateRepo:
+    """A clone with the real 0.1.0 tagged on its `Release 0.1.0` commit and HEAD as 0.2.0."""
+    commit = release_commit(OLD)
+    if commit is None and is_shallow():
+        pytest.skip(f"this shallow clone lacks the commit of {OLD}: git fetch --unshallow")
+    assert commit, f"no commit is titled 'Release {OLD}'"
+    template = TemplateRepo.clone(tmp_path / "template")
+    git(template.path, "tag", OLD, commit)
+    template.release(LAYOUT_RELEASE)
+    return template
+
+
+def test_update_to_the_new_layout_keeps_edits_and_migrations(
+    layout_template: TemplateRepo, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    project = generate(layout_template, tmp_path)
+    package = project / "src" / PACKAGE
+    old_migrations = package / "db" / "migrations"
+    initial = (old_migrations / "versions" / "0001_initial.py").read_bytes()
+    layout = Layout.load(LAYOUT_MAP, {"package_name": PACKAGE})
+    # The map names files of 0.1.0 (a folder when the key ends in /).
+    for old in layout.moved:
+        assert (project / old).is_dir() if old.endswith("/") else (project / old).is_file(), old
+
+    # The team edits a module 0.2.0 removes and one it keeps, and adds a migration of its own.
+    append(package / "auth" / "service.py", AUTH_EDIT)
+    append(package / "items" / "service.py", ITEMS_EDIT)
+    (old_migrations / "versions" / "0002_own.py").write_text(OWN_REVISION, encoding="utf-8")
+    commit_all(project, "Our changes")
+
+    capfd.readouterr()
+    update_project(project)
+    printed = "".join(capfd.readouterr())
+
+    assert read_answers(project)["_commit"] == LAYOUT_RELEASE
+    assert conflicted_files(project) == {}
+    # The removed module that held an edit is kept, says why on top, and is listed with the edit
+    # and its new place; the removed modules nobody edited are gone.
+    kept = (package / "auth" / "service.py").read_text(encoding="utf-8")
+    assert kept.endswith(AUTH_EDIT)
+    assert kept.startswith("# ") and f"src/{PACKAGE}/accounts/service.py" in kept.split('"""')[0]
+    assert f"  src/{PACKAGE}/auth/service.py\n    -> src/{PACKAGE}/accounts/service.py" in printed
+    assert f"+{AUTH_EDIT.strip()}" in printed
+    assert not (package / "auth" / "router.py").exists()
+    assert not (package / "core" / "config.py").exists()
+    # The module that stays is merged as usual: the edit is there, on the new release's code.
+    items = (package / "items" / "service.py").read_text(encoding="utf-8")
+    assert items.endswith(ITEMS_EDIT) and "class ItemService" in items
+    # The applied history moved, untouched, to where the new env.py and pyproject.toml look; git
+    # records the moves as renames, and nothing is left at the old place.
+    versions = package / "migrations" / "versions"
+    assert (versions / "0001_initial.py").read_bytes() == initial
+    assert (versions / "0002_own.py").read_text(encoding="utf-8") == OWN_REVISION
+    assert not old_migrations.exists()
+    status = git(project, "status", "--porcelain")
+    old_path = f"src/{PACKAGE}/db/migrations/versions/0002_own.py"
+    assert f"R  {old_path} -> src/{PACKAGE}/migrations/versions/0002_own.py" in status
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["alembic"]["script_location"].endswith(f"src/{PACKAGE}/migrations")
+    assert (package / "migrations" / "env.py").is_file()
+    # Every place the map sends the user to exists.
+    for place in layout.moved.values():
+        for path in re.findall(rf"(?:src/{PACKAGE}|tests)/[\w/.]*\w/?", place):
+            assert (project / path).exists(), f"{path} (layout map) does not exist in 0.2.0"
+    # The release's upgrade notes are printed.
+    changelog = layout_template.file("CHANGELOG.md").read_text(encoding="utf-8")
+    notes = upgrade_notes(changelog, Version(OLD), Version(LAYOUT_RELEASE))
+    assert [version for version, _ in notes] == [Version(LAYOUT_RELEASE)]
+    assert notes[0][1] in printed
+
+    # Both steps again: nothing to do, nothing printed, nothing changed.
+    files = project_files(project)
+    for command in ("move", "keep-edits"):
+        done = run_relocate(project, command)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "", ""), command
+    assert git(project, "status", "--porcelain") == status
+    assert project_files(project) == files
+
+
+def test_relocate_moves_a_folder_without_git(tmp_path: Path) -> None:
+    old, new = tmp_path / "db" / "migrations" / "versions", tmp_path / "migrations" / "versions"
+    for name in ("0001_initial.py", "0002_own.py", "data/seed.sql", "__pycache__/x.pyc"):
+        (old / name).parent.mkdir(parents=True, exist_ok=True)
+        (old / name).write_text(name, encoding="utf-8")
+    new.mkdir(parents=True)
+    (new / "0002_own.py").write_text("someone else's", encoding="utf-8")
+
+    moved, left = move_folder(old, new, use_git=False)
+
+    assert moved == [old / "0001_initial.py", old / "data" / "seed.sql"]
+    assert left == [old / "0002_own.py"]  # never overwrites
+    assert (new / "data" / "seed.sql").read_text(encoding="utf-8") == "data/seed.sql"
+    assert sorted(path.name for path in old.rglob("*")) == ["0002_own.py"]  # caches went too
+    assert move_folder(old, new, use_git=False) == ([], [old / "0002_own.py"])
+    assert move_folder(tmp_path / "missing", new, use_git=False) == ([], [])
+
+
+def test_layout_map_names_the_new_place() -> None:
+    layout = Layout.load(LAYOUT_MAP, {"package_name": "billing"})
+    assert layout.move == {"src/billing/db/migrations/versions": "src/billing/migrations/versions"}
+    assert layout.new_place("src/billing/auth/router.py") == "src/billing/accounts/router.py"
+    cached = layout.new_place("src/billing/users/status.py")
+    assert cached and cached.startswith("src/billing/accounts/cached.py ")
+    assert layout.new_place("src/billing/db/migrations/env.py") == "src/billing/migrations/env.py"
+    assert layout.new_place("src/billing/items/service.py") is None
+
+
+def test_kept_file_comment_goes_after_a_shebang(tmp_path: Path) -> None:
+    script = tmp_path / "tool.py"
+    script.write_text("#!/usr/bin/env python\nprint('hi')\n", encoding="utf-8")
+    add_header(script, "# note\n")
+    assert script.read_text(encoding="utf-8") == "#!/usr/bin/env python\n# note\nprint('hi')\n"

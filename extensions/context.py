@@ -154,8 +154,8 @@ SETTINGS_SECTIONS = (
                 "SECRET_KEY",
                 "",
                 "signs the tokens: random, at least 32 characters "
-                "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); empty outside "
-                "production: a random key per process",
+                "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`; production "
+                "refuses a predictable one); empty outside production: a random key per process",
             ),
         ),
     ),
@@ -171,13 +171,15 @@ SETTINGS_SECTIONS = (
                 None,
                 "CORS_ALLOW_CREDENTIALS",
                 "false",
-                "let those origins send cookies and credentials (refused with `*` in production)",
+                "let those origins send cookies and credentials (refused with `*` or `null` in "
+                "production)",
             ),
             (
                 None,
                 "ALLOWED_HOSTS",
                 "*",
-                "comma-separated `Host` headers accepted (`*.example.com` allowed; `*`: any)",
+                "comma-separated `Host` headers accepted (`*.example.com` allowed; `*`: any, "
+                "refused in production)",
             ),
             (None, "MAX_BODY_BYTES", "1048576", "larger request bodies get 413"),
             (
@@ -192,7 +194,12 @@ SETTINGS_SECTIONS = (
         None,
         "Logging and health",
         (
-            (None, "LOG_LEVEL", "INFO", "`DEBUG`, `INFO`, `WARNING` or `ERROR`"),
+            (
+                None,
+                "LOG_LEVEL",
+                "INFO",
+                "`DEBUG` (refused in production), `INFO`, `WARNING` or `ERROR`",
+            ),
             (None, "LOG_JSON", "", "JSON lines (empty: in production; console lines otherwise)"),
             (
                 None,
@@ -207,7 +214,12 @@ SETTINGS_SECTIONS = (
         "Database",
         (
             (None, "DATABASE_URL", "{default_database_url}", "SQLAlchemy async URL"),
-            (None, "DATABASE_ECHO", "false", "log every SQL statement"),
+            (
+                None,
+                "DATABASE_ECHO",
+                "false",
+                "log every SQL statement with its parameters (refused in production)",
+            ),
             (
                 "is_sqlite",
                 "DATABASE_BUSY_TIMEOUT_MS",

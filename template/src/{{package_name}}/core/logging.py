@@ -18,7 +18,8 @@ def configure_logging(settings: CoreSettings) -> None:
     if settings.json_logs:
         rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        rendering = [structlog.dev.ConsoleRenderer()]
+        # Colours only for a terminal: piped into a file or a log collector they are noise.
+        rendering = [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
 
     # Our own lines (one access line per request) skip the standard library's LogRecord and
     # handler machinery: structlog renders and writes them itself, a third of the cost.

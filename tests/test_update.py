@@ -336,6 +336,26 @@ def test_changing_an_answer_adds_and_removes_exactly_its_files(
     assert_service_tests_pass(project)
 
 
+def test_an_answer_change_keeps_an_edited_file_it_drops(
+    template: TemplateRepo, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`--data cache=none` drops cache/; the module the user edited stays, with a note, listed."""
+    project = generate(template, tmp_path)
+    memory = project / "src" / PACKAGE / "cache" / "memory.py"
+    append(memory, "\n# tuned for our traffic\n")
+    commit_all(project, "tune the cache")
+    capfd.readouterr()
+
+    update_project(project, data={"cache": "none"})
+
+    output = capfd.readouterr().out
+    kept = memory.read_text(encoding="utf-8")
+    assert kept.startswith("# ") and "kept for the edits you made" in kept
+    assert kept.endswith("# tuned for our traffic\n")
+    assert f"src/{PACKAGE}/cache/memory.py" in output
+    assert not (project / "src" / PACKAGE / "cache" / "base.py").exists()  # unedited: removed
+
+
 def dependencies(files: dict[str, bytes]) -> set[str]:
     """Distribution names of the project's runtime dependencies."""
     pyproject = tomllib.loads(files["pyproject.toml"].decode("utf-8"))

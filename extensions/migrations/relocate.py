@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 TEMPLATE = "copier-fastapi"
-USAGE = "usage: relocate.py {move|keep-edits} ANSWERS_FILE LAYOUT_FILE"
+USAGE = "usage: relocate.py move ANSWERS_FILE LAYOUT_FILE | keep-edits ANSWERS_FILE [LAYOUT_FILE]"
 
 
 @dataclass(frozen=True)
@@ -256,11 +256,15 @@ def keep_edits(layout: Layout, answers: Mapping[str, Any]) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 3 or argv[0] not in {"move", "keep-edits"}:
+    valid = (len(argv) == 3 and argv[0] == "move") or (
+        len(argv) in {2, 3} and argv[0] == "keep-edits"
+    )
+    if not valid:
         print(USAGE, file=sys.stderr)
         return 2
-    command, answers_file, layout_file = argv[0], Path(argv[1]), Path(argv[2])
-    if command == "move":
+    command, answers_file = argv[0], Path(argv[1])
+    layout_file = Path(argv[2]) if len(argv) == 3 else None
+    if command == "move" and layout_file is not None:
         answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
         move(Layout.load(layout_file, answers))
         return 0
@@ -268,7 +272,8 @@ def main(argv: Sequence[str]) -> int:
         return 0
     # The answers the project was generated with: the update has rewritten the file since.
     answers = yaml.safe_load(committed(answers_file.as_posix()) or b"") or {}
-    keep_edits(Layout.load(layout_file, answers), answers)
+    layout = Layout.load(layout_file, answers) if layout_file else Layout(move={}, moved={})
+    keep_edits(layout, answers)
     return 0
 
 

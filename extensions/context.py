@@ -8,6 +8,7 @@ below, not hunting through template files.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +17,8 @@ from copier_template_extensions import ContextHook
 # Runtime dependencies (lower bounds only: the generated project locks on its first `uv sync`).
 BASE_DEPENDENCIES = (
     "fastapi>=0.121",
+    # Swagger UI's files, so that /docs works with no network (core/docs.py).
+    "fastapi-offline>=1.7.7",
     "pydantic-settings>=2.6",
     "structlog>=24.4",
     "uvicorn[standard]>=0.32",
@@ -119,7 +122,7 @@ LAYOUT = (
     (None, "main.py", "create_app(settings) and the lifespan"),
     (None, "__main__.py", "the command line"),
     (None, "settings.py", "all settings, combined from each part's own"),
-    (None, "core/", "settings, logging, errors, middleware, pagination"),
+    (None, "core/", "settings, logging, errors, middleware, pagination, /docs"),
     ("has_db", "db/", "engine, session per request, declarative base"),
     ("has_db", "migrations/", "the schema's history (Alembic); every model is registered here"),
     ("has_cache", "cache/", "cache interface and in-process implementation"),
@@ -344,6 +347,11 @@ def settings_sections(facts: dict[str, Any]) -> list[dict[str, Any]]:
     return sections
 
 
+def requirement_name(requirement: str) -> str:
+    """What dependencies are sorted by: "fastapi>=…" before "fastapi-offline>=…"."""
+    return re.split(r"[\[<>=]", requirement, maxsplit=1)[0].lower()
+
+
 @lru_cache(maxsize=64)
 def derive(
     package_name: str,
@@ -375,7 +383,7 @@ def derive(
         default_database_url = f"{scheme}:///./{package_name}.db" if database == "sqlite" else ""
     facts = {
         **flags,
-        "dependencies": sorted(dependencies, key=str.lower),
+        "dependencies": sorted(dependencies, key=requirement_name),
         "dev_dependencies": list(DEV_DEPENDENCIES),
         "settings_parts": settings_parts,
         "test_plugins": [plugin for flag, plugin in TEST_PLUGINS if flags[flag]],

@@ -48,6 +48,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "cryptography",
         "email_validator",
         "fastapi",
+        "fastapi_offline",
         "httpx",
         "jwt",
         "multipart",

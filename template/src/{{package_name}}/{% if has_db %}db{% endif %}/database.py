@@ -1,5 +1,6 @@
 """The service's database: one engine and its session factories, shared by all requests."""
 
+import logging
 from types import TracebackType
 from typing import Any, Self
 
@@ -8,6 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from .engine import DatabaseSettings, create_engine, read_engine
+
+# DATABASE_ECHO: SQLAlchemy gives its engine logger a handler of its own when it has none, and each
+# statement was printed twice (its format, then the service's). A handler that writes nothing keeps
+# it from adding one; the records still reach the service's log.
+logging.getLogger("sqlalchemy.engine.Engine").addHandler(logging.NullHandler())
 
 
 class Database:

@@ -1,13 +1,20 @@
-"""Database failures as envelope errors: a lost connection is a fast 503, a constraint a 409."""
+"""Database failures as envelope errors: an outage is a 503, a constraint a 409, a bug a 500."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import structlog
-from sqlalchemy.exc import DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    NotSupportedError,
+    ProgrammingError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..core.errors import ConflictError, ServiceUnavailableError
+from .engine import is_outage
 
 logger = structlog.get_logger()
 
@@ -20,10 +27,13 @@ def database_errors_as_app_errors() -> Iterator[None]:
     except IntegrityError as exc:
         # Services turn the constraints they expect into specific errors; this is the safety net.
         raise ConflictError("The request conflicts with stored data") from exc
-    except ProgrammingError:
-        # An unknown table or column, a syntax error: a bug, not an outage (a 500, logged).
+    except (ProgrammingError, DataError, NotSupportedError):
+        # An unknown table or column, a syntax error, a value that does not fit: a bug, not an
+        # outage (a 500, logged with its traceback; clients are not told to retry).
         raise
     except (DBAPIError, PoolTimeoutError) as exc:
+        if isinstance(exc, DBAPIError) and not is_outage(exc.orig):
+            raise  # the same: the database refused the request, it did not fail to serve it
         # The driver's message only: the statement's parameters may hold personal data.
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
         logger.warning("database_unavailable", error=type(reason).__name__, message=str(reason))

@@ -778,6 +778,7 @@ class Bench:
         service_env = {
             **self.env,
             "ENVIRONMENT": "production",
+            "ALLOWED_HOSTS": "127.0.0.1",  # production refuses to answer any Host
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ACCESS_TOKEN_EXPIRE_MINUTES": "720",  # outlives the run
         }

@@ -55,6 +55,9 @@ class AccountService:
 
     async def login(self, email: str, password: str) -> TokenPair:
         user = await self.users.get_by_email(normalize_email(email))
+        # Give the connection back while the password is checked: hashing may wait for a turn,
+        # and a storm of sign-ins must not hold the pool meanwhile.
+        await self.session.commit()
         # An unknown e-mail costs the same hashing work and gets the same answer as a wrong one.
         valid, new_hash = await self.passwords.verify(
             password, user.hashed_password if user else None

@@ -8,6 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 # Codes for errors Starlette/FastAPI raise themselves (unknown route, wrong method, …).
 HTTP_STATUS_CODES = {
@@ -112,7 +115,28 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     status = exc.status_code
     code = HTTP_STATUS_CODES.get(status, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
-    return error_response(request.scope, status, code, message, headers=exc.headers)
+    headers = exc.headers
+    if status == 405:
+        # Starlette's Allow names the methods of the first route that matched the path only;
+        # FastAPI makes one route per method, so the others are collected here.
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    return error_response(request.scope, status, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers at this request's path (only a 405 pays for the search).
+
+    Asked of each route of the app through `matches`, Starlette's public interface: it also holds
+    for routers FastAPI includes without copying their routes into the app's list.
+    """
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

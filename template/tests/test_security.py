@@ -93,6 +93,10 @@ async def test_cors_preflight_from_another_origin_is_refused(
 
     assert response.status_code == 400
     assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Origin" in response.headers["Vary"]
+    error = response.json()["error"]
+    assert (error["code"], error["message"]) == ("cors_refused", "Disallowed CORS origin")
+    assert error["request_id"] == response.headers["X-Request-ID"]
 
 
 async def test_cors_response_exposes_the_request_id(make_app: Callable[..., FastAPI]) -> None:

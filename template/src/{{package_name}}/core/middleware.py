@@ -6,10 +6,9 @@ import uuid
 from collections.abc import Iterable
 
 import structlog
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware, cors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_response
@@ -179,6 +178,33 @@ class BodySizeLimitMiddleware:
 
     def _message(self) -> str:
         return f"Request body exceeds {self.max_bytes} bytes"
+
+
+class CORSMiddleware(cors.CORSMiddleware):
+    """Starlette's CORS handling, but a refused preflight gets the error envelope.
+
+    Starlette answers it in plain text ("Disallowed CORS origin"); its message and CORS headers
+    (Vary, Access-Control-Allow-Methods…) are kept.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                preflight = self.preflight_response(request_headers=headers)
+                if preflight.status_code == 400:
+                    cors_headers = {
+                        name: value
+                        for name, value in preflight.headers.items()
+                        if name.startswith("access-control-") or name == "vary"
+                    }
+                    message = bytes(preflight.body).decode()
+                    preflight = error_response(
+                        scope, 400, "cors_refused", message, headers=cors_headers
+                    )
+                await preflight(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def middleware_stack(settings: CoreSettings) -> list[Middleware]:

@@ -3,15 +3,23 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Response, status
 
 from ..core.pagination import Page, PaginationDep
+from ..core.routing import ApiRoute
 from .dependencies import AccountServiceDep, AdminUser, CurrentUser
-from .schemas import RefreshRequest, TokenPair, UserAdminUpdate, UserCreate, UserRead, UserUpdateMe
+from .schemas import (
+    LoginForm,
+    RefreshRequest,
+    TokenPair,
+    UserAdminUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdateMe,
+)
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"])
-users_router = APIRouter(prefix="/users", tags=["users"])
+auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=ApiRoute)
+users_router = APIRouter(prefix="/users", tags=["users"], route_class=ApiRoute)
 
 
 async def no_store(response: Response) -> None:
@@ -25,9 +33,7 @@ async def register(data: UserCreate, accounts: AccountServiceDep) -> UserRead:
 
 
 @auth_router.post("/login", dependencies=[Depends(no_store)])
-async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], accounts: AccountServiceDep
-) -> TokenPair:
+async def login(form: Annotated[LoginForm, Form()], accounts: AccountServiceDep) -> TokenPair:
     """OAuth2 password flow: the e-mail goes in `username`."""
     return await accounts.login(form.username, form.password)
 

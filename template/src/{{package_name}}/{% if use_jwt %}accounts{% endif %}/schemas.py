@@ -4,8 +4,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
+from ..core.text import Text
 from .models import Role
 
 
@@ -15,8 +24,8 @@ def normalize_email(email: str) -> str:
 
 
 Email = Annotated[EmailStr, AfterValidator(normalize_email)]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
-FullName = Annotated[str, Field(min_length=1, max_length=100)]
+Password = Annotated[Text, Field(min_length=8, max_length=128)]
+FullName = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class UserCreate(BaseModel):
@@ -46,7 +55,7 @@ class UserUpdateMe(BaseModel):
 
     full_name: FullName | None = None
     password: Password | None = None
-    current_password: str | None = None
+    current_password: Text | None = None
 
     @model_validator(mode="after")
     def _current_password_with_new_one(self) -> Self:
@@ -61,7 +70,8 @@ class UserAdminUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
-    is_active: bool | None = None
+    # Strict: JSON true or false only (lax mode would take 0, 0.0, "no", "off"… as false).
+    is_active: StrictBool | None = None
 
 
 class TokenPair(BaseModel):
@@ -72,4 +82,13 @@ class TokenPair(BaseModel):
 
 
 class RefreshRequest(BaseModel):
-    refresh_token: str
+    refresh_token: Text
+
+
+# FastAPI's OAuth2PasswordRequestForm would do, but its fields are plain `str` (NUL included).
+class LoginForm(BaseModel):
+    """The OAuth2 password flow's form (RFC 6749, 4.3.2): the e-mail goes in `username`."""
+
+    grant_type: Literal["password"] | None = None
+    username: Text
+    password: Text = Field(json_schema_extra={"format": "password"})

@@ -41,12 +41,14 @@ AUTH_DEPENDENCIES = {
 }
 DEV_DEPENDENCIES = (
     "httpx>=0.28",
+    "hypothesis>=6.130",
     "mypy>=1.14",
     "pre-commit>=4.0",
     "pytest>=8.3",
     "pytest-asyncio>=1.0",
     "pytest-cov>=6.0",
     "ruff>=0.9",
+    "schemathesis>=4.32",
 )
 
 # SQLAlchemy async URL scheme per database answer.

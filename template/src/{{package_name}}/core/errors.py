@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -79,6 +80,46 @@ class ServiceUnavailableError(AppError):
     status_code = 503
     code = "service_unavailable"
     message = "Service temporarily unavailable"
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any
+    request_id: str
+
+
+# The OpenAPI document's view of `error_response` below: one `error` object in every answer.
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    details: list[FieldError]
+
+
+class ValidationErrorResponse(ErrorResponse):
+    error: ValidationErrorBody
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation can answer, with the envelope.
+
+    A declared 422 also replaces FastAPI's own ({"detail": [...]}), which is not what clients get.
+    """
+    return {
+        status: {
+            "model": ValidationErrorResponse if status == 422 else ErrorResponse,
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in status_codes
+    }
 
 
 def request_id_of(scope: Mapping[str, Any]) -> str:

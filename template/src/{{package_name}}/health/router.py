@@ -7,7 +7,7 @@ from typing import Literal, cast
 import structlog
 from fastapi import APIRouter, Request
 
-from ..core.errors import ServiceUnavailableError
+from ..core.errors import ServiceUnavailableError, error_responses
 from ..core.settings import CoreSettingsDep
 from .schemas import HealthStatus
 
@@ -23,7 +23,7 @@ async def live() -> HealthStatus:
     return HealthStatus(status="ok", checks={})
 
 
-@router.get("/ready")
+@router.get("/ready", responses=error_responses(503))
 async def ready(request: Request, settings: CoreSettingsDep) -> HealthStatus:
     """The checks the app registered at start-up, run concurrently; a 503 names the failed ones."""
     checks = cast(Mapping[str, ReadinessCheck], request.app.state.readiness_checks)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Response, status
 
+from ..core.errors import error_responses
 from ..core.pagination import Page, PaginationDep
 from ..core.routing import ApiRoute
 from .dependencies import AccountServiceDep, AdminUser, CurrentUser
@@ -18,8 +19,14 @@ from .schemas import (
     UserUpdateMe,
 )
 
-auth_router = APIRouter(prefix="/auth", tags=["auth"], route_class=ApiRoute)
-users_router = APIRouter(prefix="/users", tags=["users"], route_class=ApiRoute)
+# The error statuses in the OpenAPI document: a router's are those of all its routes (503: no
+# database, or too many password hashes at once), each route adds its own.
+auth_router = APIRouter(
+    prefix="/auth", tags=["auth"], route_class=ApiRoute, responses=error_responses(415, 422, 503)
+)
+users_router = APIRouter(
+    prefix="/users", tags=["users"], route_class=ApiRoute, responses=error_responses(401, 403, 503)
+)
 
 
 async def no_store(response: Response) -> None:
@@ -27,23 +34,23 @@ async def no_store(response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-@auth_router.post("/register", status_code=status.HTTP_201_CREATED)
+@auth_router.post("/register", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
 async def register(data: UserCreate, accounts: AccountServiceDep) -> UserRead:
     return UserRead.model_validate(await accounts.register(data))
 
 
-@auth_router.post("/login", dependencies=[Depends(no_store)])
+@auth_router.post("/login", dependencies=[Depends(no_store)], responses=error_responses(401, 403))
 async def login(form: Annotated[LoginForm, Form()], accounts: AccountServiceDep) -> TokenPair:
     """OAuth2 password flow: the e-mail goes in `username`."""
     return await accounts.login(form.username, form.password)
 
 
-@auth_router.post("/refresh", dependencies=[Depends(no_store)])
+@auth_router.post("/refresh", dependencies=[Depends(no_store)], responses=error_responses(401, 403))
 async def refresh(data: RefreshRequest, accounts: AccountServiceDep) -> TokenPair:
     return await accounts.refresh(data.refresh_token)
 
 
-@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(401))
 async def logout(data: RefreshRequest, accounts: AccountServiceDep) -> None:
     await accounts.logout(data.refresh_token)
 
@@ -53,21 +60,21 @@ async def read_me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@users_router.patch("/me")
+@users_router.patch("/me", responses=error_responses(415, 422))
 async def update_me(
     changes: UserUpdateMe, user: CurrentUser, accounts: AccountServiceDep
 ) -> UserRead:
     return UserRead.model_validate(await accounts.update_me(user, changes))
 
 
-@users_router.get("")
+@users_router.get("", responses=error_responses(422))
 async def list_users(
     _: AdminUser, page: PaginationDep, accounts: AccountServiceDep
 ) -> Page[UserRead]:
     return await accounts.list_users(page)
 
 
-@users_router.patch("/{user_id}")
+@users_router.patch("/{user_id}", responses=error_responses(404, 409, 415, 422))
 async def update_user(
     user_id: uuid.UUID, changes: UserAdminUpdate, admin: AdminUser, accounts: AccountServiceDep
 ) -> UserRead:

@@ -1,5 +1,7 @@
-"""Database failures as envelope errors: an outage is a 503, a constraint a 409, a bug a 500."""
+"""Database failures as envelope errors: an outage is a 503, a constraint a 409, a bug a 500;
+for the commands, a database out of reach is one line that says why."""
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,7 +16,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..core.errors import ConflictError, ServiceUnavailableError
-from .engine import is_outage
+from .engine import connection_problem, is_outage
 
 logger = structlog.get_logger()
 
@@ -38,3 +40,17 @@ def database_errors_as_app_errors() -> Iterator[None]:
         reason = exc.orig if isinstance(exc, DBAPIError) else exc
         logger.warning("database_unavailable", error=type(reason).__name__, message=str(reason))
         raise ServiceUnavailableError("Database temporarily unavailable") from exc
+
+
+@contextmanager
+def exit_when_out_of_reach(database_url: str) -> Iterator[None]:
+    """No server, no such database, a refused login: the command ends with one line that says
+    why and what to do (exit status 1), not a traceback. Other failures keep theirs."""
+    try:
+        yield
+    except (DBAPIError, OSError) as exc:
+        problem = connection_problem(database_url, exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -31,6 +31,8 @@ DATABASE_DEPENDENCIES = {
     "mysql": ("asyncmy>=0.2.10", "cryptography>=44"),
 }
 SQLALCHEMY_DEPENDENCIES = ("alembic>=1.16", "sqlalchemy[asyncio]>=2.1")
+# The Redis client (asyncio, with the hiredis parser), wherever a part of the service uses Redis.
+REDIS_DEPENDENCIES = ("redis[hiredis]>=6.2",)
 AUTH_DEPENDENCIES = {
     "jwt": (
         "email-validator>=2.2",
@@ -65,10 +67,10 @@ DATABASE_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MyS
 def database_servers(package_name: str) -> dict[str, dict[str, Any]]:
     """The database server of each server answer, as compose.yaml and the CI workflow run it.
 
-    `url` is the service's DATABASE_URL with `{host}` to fill in (127.0.0.1 from the host, the
-    service name inside compose); `admin_url` is what the test suite creates its databases with
-    (TEST_DATABASE_URL's default). Local development credentials only: production sets its own
-    DATABASE_URL.
+    `url` is the value of the service's `setting` with `{host}` to fill in (127.0.0.1 from the
+    host, the service name inside compose); `admin_url` is what the test suite creates its
+    databases with (TEST_DATABASE_URL's default). Local development credentials only: production
+    sets its own DATABASE_URL.
     """
     return {
         "postgresql": {
@@ -84,6 +86,7 @@ def database_servers(package_name: str) -> dict[str, dict[str, Any]]:
             "healthcheck": f"pg_isready -h 127.0.0.1 -U postgres -d {package_name}",
             "data": "/var/lib/postgresql/data",
             "url": f"postgresql+asyncpg://postgres:postgres@{{host}}:5432/{package_name}",
+            "setting": "DATABASE_URL",
             "admin_url": "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres",
         },
         "mysql": {
@@ -100,9 +103,26 @@ def database_servers(package_name: str) -> dict[str, dict[str, Any]]:
             "healthcheck": "mysqladmin ping -h 127.0.0.1 -u root -proot",
             "data": "/var/lib/mysql",
             "url": f"mysql+asyncmy://app:app@{{host}}:3306/{package_name}?charset=utf8mb4",
+            "setting": "DATABASE_URL",
             "admin_url": "mysql+asyncmy://root:root@127.0.0.1:3306/mysql?charset=utf8mb4",
         },
     }
+
+
+# The one Redis server, shared by every part that uses Redis (cache=redis; the task queues' broker):
+# the same fields as a database server's. No credentials: compose publishes it on 127.0.0.1 only.
+REDIS_SERVER: dict[str, Any] = {
+    "name": "redis",
+    "image": "redis:7",
+    "port": 6379,
+    "environment": {},
+    "healthcheck": "redis-cli ping",
+    "data": "/data",
+    "url": "redis://{host}:6379/0",
+    "setting": "REDIS_URL",
+    # TEST_REDIS_URL's default: the tests keep their keys under a prefix of their own there.
+    "admin_url": "redis://127.0.0.1:6379/0",
+}
 
 
 # The settings class each part of the service adds, by the flag that brings the part (the
@@ -370,11 +390,20 @@ def derive(
         "has_db_server": server is not None,
         "use_jwt": auth == "jwt",
         "has_cache": cache != "none",
+        "memory_cache": cache == "memory",
+        # The cache, and with it the rate limits, in Redis: shared by workers and replicas.
+        "redis_cache": cache == "redis",
     }
+    # Every part that uses Redis shares one server, one REDIS_URL and the redis/ part.
+    flags["has_redis"] = flags["redis_cache"]
+    servers = [*([server] if server else []), *([REDIS_SERVER] if flags["has_redis"] else [])]
+    flags["has_servers"] = bool(servers)
     dependencies = list(BASE_DEPENDENCIES)
     if flags["has_db"]:
         dependencies += [*SQLALCHEMY_DEPENDENCIES, *DATABASE_DEPENDENCIES[database]]
     dependencies += AUTH_DEPENDENCIES.get(auth, ())
+    if flags["has_redis"]:
+        dependencies += REDIS_DEPENDENCIES
     settings_parts = [
         {"module": module, "name": name} for flag, module, name in SETTINGS_PARTS if flags[flag]
     ] or [{"module": "core.settings", "name": "CoreSettings"}]
@@ -390,20 +419,23 @@ def derive(
         "settings_parts": settings_parts,
         "test_plugins": [plugin for flag, plugin in TEST_PLUGINS if flags[flag]],
         # What /health/ready reports when every dependency answers.
-        "readiness_checks": {"database": "ok"} if flags["has_db"] else {},
+        "readiness_checks": {
+            **({"database": "ok"} if flags["has_db"] else {}),
+            **({"cache": "ok"} if flags["redis_cache"] else {}),
+        },
         "api_prefix": API_PREFIX,
         "database_scheme": scheme,
         "database_label": DATABASE_LABELS.get(database, ""),
         "default_database_url": default_database_url,
         # Servers the variant needs at run time, by name (the matrix starts them, DESIGN.md).
-        "services": [server["name"]] if server else [],
+        "services": [entry["name"] for entry in servers],
         # The same servers as compose services and CI service containers (image, environment,
         # healthcheck, data folder).
-        "service_containers": [server] if server else [],
+        "service_containers": servers,
         # What the app and migrate containers of compose.yaml set to reach those servers.
-        "compose_environment": (
-            {"DATABASE_URL": server["url"].format(host=server["name"])} if server else {}
-        ),
+        "compose_environment": {
+            entry["setting"]: entry["url"].format(host=entry["name"]) for entry in servers
+        },
         # TEST_DATABASE_URL's default: the admin URL of the server compose.yaml starts.
         "default_test_database_url": server["admin_url"] if server else "",
         "cli_commands": [

@@ -26,8 +26,11 @@ RUN_ID = "TEST_RUN_ID"
 DATABASE_ADMIN_URL = "TEST_DATABASE_URL"
 # Name of the database the variant's tests create on TEST_DATABASE_URL: `test_<run id>`.
 DATABASE_NAME = "TEST_DATABASE_NAME"
+# URL of the Redis server (variants that use Redis). The tests keep their keys under a prefix made
+# of TEST_RUN_ID (and the pytest-xdist worker) and delete them; they never flush the database.
+REDIS_URL = "TEST_REDIS_URL"
 
-VARIANT_VARIABLES = (RUN_ID, DATABASE_ADMIN_URL, DATABASE_NAME)
+VARIANT_VARIABLES = (RUN_ID, DATABASE_ADMIN_URL, DATABASE_NAME, REDIS_URL)
 
 # --- Variables the matrix itself reads -----------------------------------------------------------
 
@@ -67,6 +70,7 @@ SERVICES = {
     "mysql": Service(
         "mysql", "127.0.0.1", 3306, "mysql+asyncmy://root@127.0.0.1:3306/mysql", DATABASE_ADMIN_URL
     ),
+    "redis": Service("redis", "127.0.0.1", 6379, "redis://127.0.0.1:6379/0", REDIS_URL),
 }
 
 # Inherited variables that would leak the caller's setup into a variant's checks: the repo's own
@@ -100,6 +104,7 @@ SCRUBBED = (
     "NOX_CURRENT_SESSION",
     "FORCE_COLOR",
     "DATABASE_URL",
+    "REDIS_URL",
     "ENVIRONMENT",
     "SECRET_KEY",
     *VARIANT_VARIABLES,

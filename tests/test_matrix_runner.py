@@ -186,6 +186,9 @@ def test_variant_variables_give_each_run_its_own_names() -> None:
     assert second[environment.DATABASE_ADMIN_URL].startswith("mysql+asyncmy://root@")
     assert first[environment.DATABASE_NAME] == "test_mabc"
     assert first[environment.RUN_ID] == "mabc"
+    with_redis = environment.variant_variables(["postgresql", "redis"], "mabc")
+    assert with_redis[environment.REDIS_URL] == "redis://127.0.0.1:6379/0"
+    assert environment.REDIS_URL not in first
     assert environment.variant_variables([], "m1") == {
         environment.RUN_ID: "m1",
         environment.DATABASE_NAME: "test_m1",
@@ -198,7 +201,7 @@ def test_variant_variables_give_each_run_its_own_names() -> None:
 
 def test_a_server_the_matrix_does_not_know_is_reported() -> None:
     assert environment.unreachable(["postgresql-nowhere"]) == [
-        "postgresql-nowhere (unknown service: known are postgresql, mysql)"
+        f"postgresql-nowhere (unknown service: known are {', '.join(environment.SERVICES)})"
     ]
 
 

@@ -10,12 +10,9 @@ GC_YOUNG_THRESHOLD = 20_000
 def tune_garbage_collector() -> None:
     """Keep the cyclic garbage collector to the objects that requests create.
 
-    Under load, requests in flight outlive the young collections, their objects are promoted, and
-    the oldest generation fills up fast enough to trigger full collections every few hundred
-    milliseconds. Each one walks the whole heap: modules, classes, routes, validators, the ORM's
-    mappings, all of which live as long as the process. Measured at 256 connections on one
-    worker: 30+ full collections in 10 s, each 80-100 ms, with nothing to free.
-
+    Under load, requests in flight outlive young collections and get promoted, and full
+    collections then walk the whole heap (modules, routes, validators…) again and again for
+    nothing: a large share of the tail latency (figures: the template's docs, "The request path").
     Everything built at start-up goes to the permanent generation, out of the collector's sight
     (garbage first, so none is kept), and young collections run less often.
     """

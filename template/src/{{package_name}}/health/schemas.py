@@ -2,7 +2,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+# ok: every dependency answers; degraded: one the service can do without (a cache) does not.
+Readiness = Literal["ok", "degraded"]
+
 
 class HealthStatus(BaseModel):
-    status: Literal["ok"]
-    checks: dict[str, Literal["ok"]]
+    status: Readiness
+    checks: dict[str, Readiness]

@@ -131,6 +131,7 @@ SETTINGS_PARTS = (
     ("use_jwt", "accounts.settings", "AccountSettings"),
     ("has_cache", "cache.settings", "CacheSettings"),
     ("has_db", "db.engine", "DatabaseSettings"),
+    (None, "ratelimit.settings", "RateLimitSettings"),
 )
 # The generated tests' fixture modules (pytest plugins), by the flag that brings their part.
 TEST_PLUGINS = (
@@ -144,10 +145,12 @@ LAYOUT = (
     (None, "main.py", "create_app(settings) and the lifespan"),
     (None, "__main__.py", "the command line"),
     (None, "settings.py", "all settings, combined from each part's own"),
+    (None, "stores.py", "what requests share: the cache and the rate limits' counters"),
     (None, "core/", "settings, logging, errors, middleware, pagination, /docs"),
     ("has_db", "db/", "engine, session per request, declarative base"),
     ("has_db", "migrations/", "the schema's history (Alembic); every model is registered here"),
     ("has_cache", "cache/", "cache interface and in-process implementation"),
+    (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
     ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
@@ -207,6 +210,14 @@ SETTINGS_SECTIONS = (
                 "refused in production)",
             ),
             (None, "MAX_BODY_BYTES", "1048576", "larger request bodies get 413"),
+            (
+                None,
+                "TRUSTED_PROXIES",
+                "",
+                "comma-separated addresses or networks (`10.0.0.0/8`) of the reverse proxies in "
+                "front of the service, whose X-Forwarded-For and X-Forwarded-Proto are believed "
+                "(empty: nobody's)",
+            ),
             (
                 None,
                 "DOCS_ENABLED",
@@ -351,6 +362,32 @@ SETTINGS_SECTIONS = (
             ),
         ),
     ),
+    (
+        None,
+        "Rate limits",
+        (
+            (None, "RATE_LIMIT_ENABLED", "true", "`false` turns every limit off (the tests do)"),
+            (
+                None,
+                "RATE_LIMIT_API",
+                "600/minute",
+                "requests per client address to the API: `N/second`, `N/minute`, `N/hour`, `N/day` "
+                "or e.g. `N/15minutes`, N of them at once",
+            ),
+            (
+                "use_jwt",
+                "RATE_LIMIT_LOGIN_PER_ADDRESS",
+                "20/minute",
+                "sign-in attempts per client address",
+            ),
+            (
+                "use_jwt",
+                "RATE_LIMIT_LOGIN_PER_ACCOUNT",
+                "10/hour",
+                "sign-in attempts per account (e-mail address), whatever the client",
+            ),
+        ),
+    ),
 )
 
 
@@ -405,8 +442,10 @@ def derive(
     if flags["has_redis"]:
         dependencies += REDIS_DEPENDENCIES
     settings_parts = [
-        {"module": module, "name": name} for flag, module, name in SETTINGS_PARTS if flags[flag]
-    ] or [{"module": "core.settings", "name": "CoreSettings"}]
+        {"module": module, "name": name}
+        for flag, module, name in SETTINGS_PARTS
+        if flag is None or flags[flag]
+    ]
     scheme = DATABASE_SCHEMES.get(database, "")
     if server:
         default_database_url = server["url"].format(host="127.0.0.1")
@@ -462,6 +501,7 @@ def derive(
         ),
         *(["JWT authentication with users and roles"] if flags["use_jwt"] else []),
         *(["an in-process cache"] if flags["has_cache"] else []),
+        "rate limits per process",
         "structured logging with structlog",
     ]
     present = {**flags, "no_db": not flags["has_db"]}

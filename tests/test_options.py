@@ -81,6 +81,11 @@ FEATURES = {
         words=("TEST_DATABASE_URL", "service_healthy"),
         settings=(r"DATABASE_POOL\w*", r"DATABASE_\w*_OVERFLOW", r"DATABASE_CONNECT\w*"),
     ),
+    "jwt sign-in limits": Footprint(
+        chosen=lambda answers: answers["auth"] == "jwt",
+        paths=(f"src/{PACKAGE}/accounts/limits.py",),
+        settings=(r"RATE_LIMIT_LOGIN_\w*",),
+    ),
     "jwt": Footprint(
         chosen=lambda answers: answers["auth"] == "jwt",
         paths=(

@@ -10,6 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware, cors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .errors import error_response
 from .settings import CoreSettings
@@ -210,7 +211,13 @@ class CORSMiddleware(cors.CORSMiddleware):
 def middleware_stack(settings: CoreSettings) -> list[Middleware]:
     """The middleware, outermost first: headers and the request id wrap every response, errors
     included. Each layer runs on every request, so none is added that has nothing to do."""
-    stack = [
+    stack: list[Middleware] = []
+    if settings.trusted_proxies:
+        # The client's address and scheme as those proxies forwarded them, for everything after
+        # (the rate limits count per client address): from the right of X-Forwarded-For, the
+        # first address that is not a trusted proxy. Anyone else's X-Forwarded-* is ignored.
+        stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
+    stack += [
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
         Middleware(RequestContextMiddleware),
     ]

@@ -3,12 +3,13 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Response, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 
 from ..core.errors import error_responses
 from ..core.pagination import Page, PaginationDep
 from ..core.routing import ApiRoute
 from .dependencies import AccountServiceDep, AdminUser, CurrentUser
+from .limits import limit_sign_in
 from .schemas import (
     LoginForm,
     RefreshRequest,
@@ -39,9 +40,14 @@ async def register(data: UserCreate, accounts: AccountServiceDep) -> UserRead:
     return UserRead.model_validate(await accounts.register(data))
 
 
-@auth_router.post("/login", dependencies=[Depends(no_store)], responses=error_responses(401, 403))
-async def login(form: Annotated[LoginForm, Form()], accounts: AccountServiceDep) -> TokenPair:
+@auth_router.post(
+    "/login", dependencies=[Depends(no_store)], responses=error_responses(401, 403, 429)
+)
+async def login(
+    request: Request, form: Annotated[LoginForm, Form()], accounts: AccountServiceDep
+) -> TokenPair:
     """OAuth2 password flow: the e-mail goes in `username`."""
+    await limit_sign_in(request, form.username)
     return await accounts.login(form.username, form.password)
 
 

@@ -427,14 +427,21 @@ def test_generated_service_checks_for_updates_weekly(default_project: Path) -> N
 # the same ones, whether it has the tags or not (CI's fresh clone may have none).
 
 
-@pytest.mark.parametrize("version", released_versions())
-def test_every_release_renders_with_todays_toolchain(version: str, tmp_path: Path) -> None:
+def clone_with_release(tmp_path: Path, version: str) -> TemplateRepo:
+    """A clone of this repository with `version` tagged on its 'Release X.Y.Z' commit, whether or
+    not this clone has the tag."""
     commit = release_commit(version)
     if commit is None and is_shallow():
         pytest.skip(f"this shallow clone lacks the commit of {version}: git fetch --unshallow")
     assert commit, f"CHANGELOG.md releases {version}, but no commit is titled 'Release {version}'"
     template = TemplateRepo.clone(tmp_path / "template")
     git(template.path, "tag", version, commit)
+    return template
+
+
+@pytest.mark.parametrize("version", released_versions())
+def test_every_release_renders_with_todays_toolchain(version: str, tmp_path: Path) -> None:
+    template = clone_with_release(tmp_path, version)
     project = copy_project(template, tmp_path / PROJECT_DIR, version)
 
     assert read_answers(project)["_commit"] == version
@@ -598,12 +605,7 @@ def run_relocate(project: Path, command: str) -> subprocess.CompletedProcess[str
 @pytest.fixture
 def layout_template(tmp_path: Path) -> TemplateRepo:
     """A clone with the real 0.1.0 tagged on its `Release 0.1.0` commit and HEAD as 0.2.0."""
-    commit = release_commit(OLD)
-    if commit is None and is_shallow():
-        pytest.skip(f"this shallow clone lacks the commit of {OLD}: git fetch --unshallow")
-    assert commit, f"no commit is titled 'Release {OLD}'"
-    template = TemplateRepo.clone(tmp_path / "template")
-    git(template.path, "tag", OLD, commit)
+    template = clone_with_release(tmp_path, OLD)
     template.release(LAYOUT_RELEASE)
     return template
 

@@ -132,6 +132,9 @@ SETTINGS_PARTS = (
     ("has_cache", "cache.settings", "CacheSettings"),
     ("has_db", "db.engine", "DatabaseSettings"),
     (None, "ratelimit.settings", "RateLimitSettings"),
+    ("redis_cache", "redis.client", "RedisClientSettings"),
+    # Last: the settings of the parts that keep data in Redis extend it.
+    ("has_redis", "redis.settings", "RedisSettings"),
 )
 # The generated tests' fixture modules (pytest plugins), by the flag that brings their part.
 TEST_PLUGINS = (
@@ -139,6 +142,7 @@ TEST_PLUGINS = (
     ("has_db", "items"),
     ("use_jwt", "accounts"),
     ("has_cache", "clock"),
+    ("redis_cache", "redis_fixtures"),
 )
 # The generated package's layout, as its README shows it: (flag, path, what it holds).
 LAYOUT = (
@@ -149,7 +153,13 @@ LAYOUT = (
     (None, "core/", "settings, logging, errors, middleware, pagination, /docs"),
     ("has_db", "db/", "engine, session per request, declarative base"),
     ("has_db", "migrations/", "the schema's history (Alembic); every model is registered here"),
-    ("has_cache", "cache/", "cache interface and in-process implementation"),
+    ("memory_cache", "cache/", "cache interface and its in-process implementation"),
+    ("redis_cache", "cache/", "cache interface and its Redis implementation"),
+    (
+        "redis_cache",
+        "redis/",
+        "the Redis server, and the one pool of the cache and the rate limits",
+    ),
     (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
@@ -355,10 +365,47 @@ SETTINGS_SECTIONS = (
         (
             (None, "CACHE_TTL_SECONDS", "60", "lifetime of a cached item"),
             (
-                None,
+                "memory_cache",
                 "CACHE_MAX_ENTRIES",
                 "10000",
                 "bound of the in-process cache (the least recently used go first)",
+            ),
+        ),
+    ),
+    (
+        "has_redis",
+        "Redis",
+        (
+            (
+                None,
+                "REDIS_URL",
+                "{default_redis_url}",
+                "the Redis server, shared by every part that keeps data there",
+            ),
+            (
+                "redis_cache",
+                "REDIS_KEY_PREFIX",
+                "{project_slug}:",
+                "start of every key the service writes, so that services can share a Redis",
+            ),
+            (
+                "redis_cache",
+                "REDIS_TIMEOUT_SECONDS",
+                "0.25",
+                "the longest a request waits for Redis (a connection, an answer); then it does "
+                "without",
+            ),
+            (
+                "redis_cache",
+                "REDIS_RETRY_SECONDS",
+                "1.0",
+                "after a failure, requests do without Redis this long before one tries it again",
+            ),
+            (
+                "redis_cache",
+                "REDIS_MAX_CONNECTIONS",
+                "100",
+                "connections per worker process; a request waits for a free one within the timeout",
             ),
         ),
     ),
@@ -385,6 +432,13 @@ SETTINGS_SECTIONS = (
                 "RATE_LIMIT_LOGIN_PER_ACCOUNT",
                 "10/hour",
                 "sign-in attempts per account (e-mail address), whatever the client",
+            ),
+            (
+                "redis_cache",
+                "RATE_LIMIT_FAIL_OPEN",
+                "true",
+                "while Redis is out of reach: `true` serves without limits (logged), `false` "
+                "refuses with 503",
             ),
         ),
     ),
@@ -471,12 +525,19 @@ def derive(
         # The same servers as compose services and CI service containers (image, environment,
         # healthcheck, data folder).
         "service_containers": servers,
-        # What the app and migrate containers of compose.yaml set to reach those servers.
+        # What the app container of compose.yaml sets to reach those servers, and the migrate
+        # container, which needs the database only.
         "compose_environment": {
             entry["setting"]: entry["url"].format(host=entry["name"]) for entry in servers
         },
+        "migrate_environment": (
+            {server["setting"]: server["url"].format(host=server["name"])} if server else {}
+        ),
         # TEST_DATABASE_URL's default: the admin URL of the server compose.yaml starts.
         "default_test_database_url": server["admin_url"] if server else "",
+        "default_redis_url": REDIS_SERVER["url"].format(host="127.0.0.1"),
+        # TEST_REDIS_URL's default: the Redis compose.yaml starts.
+        "default_test_redis_url": REDIS_SERVER["admin_url"] if flags["has_redis"] else "",
         "cli_commands": [
             "serve",
             *(["migrate"] if flags["has_db"] else []),
@@ -500,8 +561,9 @@ def derive(
             else []
         ),
         *(["JWT authentication with users and roles"] if flags["use_jwt"] else []),
-        *(["an in-process cache"] if flags["has_cache"] else []),
-        "rate limits per process",
+        *(["an in-process cache"] if flags["memory_cache"] else []),
+        *(["a Redis cache"] if flags["redis_cache"] else []),
+        "rate limits" + (" shared in Redis" if flags["redis_cache"] else " per process"),
         "structured logging with structlog",
     ]
     present = {**flags, "no_db": not flags["has_db"]}

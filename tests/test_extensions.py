@@ -80,11 +80,21 @@ def test_derived_flags(answers: Answers) -> None:
     facts = derived(answers)
     assert facts["has_db"] is (answers["database"] != "none")
     assert facts["has_db_server"] is (answers["database"] in {"postgresql", "mysql"})
-    assert facts["services"] == ([answers["database"]] if facts["has_db_server"] else [])
+    redis = answers["cache"] == "redis"
+    assert facts["services"] == [
+        *([answers["database"]] if facts["has_db_server"] else []),
+        *(["redis"] if redis else []),
+    ]
     assert [server["name"] for server in facts["service_containers"]] == facts["services"]
-    assert bool(facts["compose_environment"]) is facts["has_db_server"]
+    assert facts["has_servers"] is bool(facts["services"])
+    assert ("DATABASE_URL" in facts["compose_environment"]) is facts["has_db_server"]
+    assert ("REDIS_URL" in facts["compose_environment"]) is redis
+    assert list(facts["migrate_environment"]) == (["DATABASE_URL"] if facts["has_db_server"] else [])
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
     assert facts["has_cache"] is (answers["cache"] != "none")
+    assert facts["memory_cache"] is (answers["cache"] == "memory")
+    assert facts["redis_cache"] is facts["has_redis"] is redis
+    assert ("cache" in facts["readiness_checks"]) is redis
     assert facts["python_tag"] == "py" + full_answers(answers)["python_version"].replace(".", "")
     if facts["has_db"]:
         assert facts["default_database_url"].startswith(facts["database_scheme"] + "://")
@@ -105,6 +115,7 @@ def test_derived_dependencies(answers: Answers) -> None:
     assert ("asyncmy" in names) is (answers["database"] == "mysql")
     assert ("pyjwt" in names) is facts["use_jwt"]
     assert ("pwdlib" in names) is facts["use_jwt"]
+    assert ("redis" in names) is (answers["cache"] == "redis")
     assert {"fastapi", "pydantic-settings", "structlog", "uvicorn"} <= set(names)
 
 

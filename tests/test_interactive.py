@@ -150,16 +150,16 @@ def test_auth_jwt_cannot_choose_database_none(questionnaire: Path, tmp_path: Pat
 
 
 def test_without_a_database_the_cache_offers_only_none(questionnaire: Path, tmp_path: Path) -> None:
-    reason = validation.cache_error("memory", "none")
     dst = tmp_path / "service"
     terminal = copy(questionnaire, dst, until="auth")
     choose(terminal, "auth", [DOWN], "none")  # jwt -> none
     # With auth=none, `none` is a database like the others: Up wraps to it.
     database = choose(terminal, "database", [UP], "none")
     assert "- none (" not in database, database
-    # memory is disabled with the reason; every arrow key stays on none.
-    cache = choose(terminal, "cache", [DOWN, UP, DOWN], f"memory ({reason})")
-    assert "- memory (" in cache, cache
+    # memory and redis are disabled with their reasons; every arrow key stays on none.
+    reason = validation.cache_error("redis", "none")
+    cache = choose(terminal, "cache", [DOWN, UP, DOWN], f"redis ({reason})")
+    assert f"- memory ({validation.cache_error('memory', 'none')})" in cache, cache
     answer_the_rest(terminal, after="cache")
     assert terminal.finish() == 0, terminal.tail()
 

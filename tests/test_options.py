@@ -78,13 +78,16 @@ FEATURES = {
         # PostgreSQL and MySQL: a server in compose and CI, a pool, tests on the same engine.
         chosen=lambda answers: answers["database"] in {"postgresql", "mysql"},
         paths=("tests/test_outage.py",),
-        words=("TEST_DATABASE_URL", "service_healthy"),
+        words=("TEST_DATABASE_URL",),
         settings=(r"DATABASE_POOL\w*", r"DATABASE_\w*_OVERFLOW", r"DATABASE_CONNECT\w*"),
     ),
-    "jwt sign-in limits": Footprint(
-        chosen=lambda answers: answers["auth"] == "jwt",
-        paths=(f"src/{PACKAGE}/accounts/limits.py",),
-        settings=(r"RATE_LIMIT_LOGIN_\w*",),
+    "a server": Footprint(
+        # A database server or Redis: compose waits for it, the outage tests cut a proxy to it.
+        chosen=lambda answers: (
+            answers["database"] in {"postgresql", "mysql"} or answers["cache"] == "redis"
+        ),
+        paths=("tests/tcp_proxy.py",),
+        words=("service_healthy",),
     ),
     "jwt": Footprint(
         chosen=lambda answers: answers["auth"] == "jwt",
@@ -116,6 +119,51 @@ FEATURES = {
         # No `import …cache` anywhere: the cache package, nor a module of a domain named cache(d).
         modules=(rf"{PACKAGE}(\.\w+)*\.cached?",),
         settings=(r"\w*CACHE\w*",),
+    ),
+    "in-process cache": Footprint(
+        chosen=lambda answers: answers["cache"] == "memory",
+        paths=(f"src/{PACKAGE}/cache/memory.py", "tests/test_memory_cache.py"),
+        modules=(rf"{PACKAGE}\.cache\.memory",),
+        words=("MemoryCache",),
+        settings=(r"CACHE_MAX_ENTRIES",),
+    ),
+    "redis cache": Footprint(
+        # The cache and the rate limits' counts in Redis, over one pool (redis/client.py).
+        chosen=lambda answers: answers["cache"] == "redis",
+        paths=(
+            f"src/{PACKAGE}/redis/client.py",
+            f"src/{PACKAGE}/cache/redis.py",
+            f"src/{PACKAGE}/ratelimit/redis.py",
+            "tests/redis_fixtures.py",
+            "tests/test_redis_cache.py",
+            "tests/test_redis_outage.py",
+        ),
+        modules=(rf"{PACKAGE}\.redis\.client", rf"{PACKAGE}\.(cache|ratelimit)\.redis"),
+        words=("RedisCache", "RedisRateLimitStore", "TEST_REDIS_URL"),
+        settings=(
+            r"REDIS_(KEY_PREFIX|TIMEOUT_SECONDS|RETRY_SECONDS|MAX_CONNECTIONS)",
+            "RATE_LIMIT_FAIL_OPEN",
+        ),
+    ),
+    "redis": Footprint(
+        # Any part that keeps data in Redis: one server, one REDIS_URL, redis/.
+        chosen=lambda answers: answers["cache"] == "redis",
+        paths=(f"src/{PACKAGE}/redis",),
+        dependencies=("redis",),
+        modules=("redis", "hiredis", rf"{PACKAGE}\.redis"),
+        words=("redis",),
+        settings=(r"REDIS_\w*",),
+    ),
+    "in-process rate limits": Footprint(
+        chosen=lambda answers: answers["cache"] != "redis",
+        paths=(f"src/{PACKAGE}/ratelimit/memory.py",),
+        modules=(rf"{PACKAGE}\.ratelimit\.memory",),
+        words=("MemoryRateLimitStore",),
+    ),
+    "jwt sign-in limits": Footprint(
+        chosen=lambda answers: answers["auth"] == "jwt",
+        paths=(f"src/{PACKAGE}/accounts/limits.py",),
+        settings=(r"RATE_LIMIT_LOGIN_\w*",),
     ),
 }
 

@@ -1,14 +1,20 @@
-"""The cache interface the service codes against; backends live next to it (memory.py, …)."""
+"""The cache interface the service codes against; its backend lives next to it."""
 
+import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+from pydantic import BaseModel
 
 
 class Cache(Protocol):
     """An async key-value cache with per-entry expiry.
 
     Values go in as str or bytes and always come back as bytes, as they do from a network cache:
-    callers serialize explicitly (e.g. `model_dump_json` / `model_validate_json`).
+    callers serialize explicitly, as JSON (e.g. `model_dump_json` / `model_validate_json`), and put
+    `schema_version()` of the model in the key. A cache never fails its caller: one that cannot be
+    reached misses on every read and drops writes.
     """
 
     async def get(self, key: str) -> bytes | None:
@@ -29,3 +35,11 @@ class Cache(Protocol):
     async def delete(self, key: str) -> None:
         """Forget a key; deleting a missing key is not an error."""
         ...
+
+
+def schema_version(model: type[BaseModel]) -> str:
+    """A digest of the model's JSON schema, for the keys of its cached values: a release that
+    changes the model's shape reads none of the values an earlier one wrote (a shared cache keeps
+    them across deploys), and a rollback none of the new ones."""
+    schema = json.dumps(model.model_json_schema(), sort_keys=True)
+    return hashlib.sha256(schema.encode()).hexdigest()[:12]

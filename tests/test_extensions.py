@@ -89,7 +89,9 @@ def test_derived_flags(answers: Answers) -> None:
     assert facts["has_servers"] is bool(facts["services"])
     assert ("DATABASE_URL" in facts["compose_environment"]) is facts["has_db_server"]
     assert ("REDIS_URL" in facts["compose_environment"]) is redis
-    assert list(facts["migrate_environment"]) == (["DATABASE_URL"] if facts["has_db_server"] else [])
+    assert list(facts["migrate_environment"]) == (
+        ["DATABASE_URL"] if facts["has_db_server"] else []
+    )
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
     assert facts["has_cache"] is (answers["cache"] != "none")
     assert facts["memory_cache"] is (answers["cache"] == "memory")

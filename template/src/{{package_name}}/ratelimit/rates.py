@@ -25,7 +25,11 @@ class Rate(NamedTuple):
                 "a rate is N/second, N/minute, N/hour or N/day with N >= 1, or N per several of "
                 "them such as 10/15minutes"
             )
-        return cls(int(match[1]), int(match[2] or 1) * PERIODS[match[3]])
+        rate = cls(int(match[1]), int(match[2] or 1) * PERIODS[match[3]])
+        # The counts keep microseconds: one request per microsecond at most.
+        if rate.limit > rate.period_seconds * 1_000_000:
+            raise ValueError("a rate is at most 1000000/second")
+        return rate
 
 
 def _from_text(value: object) -> object:

@@ -1,4 +1,5 @@
-"""The service's database: one engine and its session factories, shared by all requests."""
+"""The service's database: one engine, its session factories and its direct reads, shared by all
+requests."""
 
 import logging
 from types import TracebackType
@@ -8,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from .direct_reads import DirectReads
 from .engine import DatabaseSettings, create_engine, read_engine
 
 # DATABASE_ECHO: SQLAlchemy gives its engine logger a handler of its own when it has none, and each
@@ -26,6 +28,8 @@ class Database:
         self.read_sessionmaker = async_sessionmaker(
             read_engine(self.engine), sync_session_class=ReadOnlySession, autoflush=False
         )
+        # The busiest routes' reads, without a session (direct_reads.py).
+        self.reads = DirectReads(self.engine)
 
     async def __aenter__(self) -> Self:
         return self

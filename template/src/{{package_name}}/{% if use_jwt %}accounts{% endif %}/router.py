@@ -26,7 +26,7 @@ auth_router = APIRouter(
     prefix="/auth", tags=["auth"], route_class=ApiRoute, responses=error_responses(415, 422, 503)
 )
 users_router = APIRouter(
-    prefix="/users", tags=["users"], route_class=ApiRoute, responses=error_responses(401, 403, 503)
+    prefix="/users", tags=["users"], route_class=ApiRoute, responses=error_responses(401, 503)
 )
 
 
@@ -40,9 +40,7 @@ async def register(data: UserCreate, accounts: AccountServiceDep) -> UserRead:
     return UserRead.model_validate(await accounts.register(data))
 
 
-@auth_router.post(
-    "/login", dependencies=[Depends(no_store)], responses=error_responses(401, 403, 429)
-)
+@auth_router.post("/login", dependencies=[Depends(no_store)], responses=error_responses(401, 429))
 async def login(
     request: Request, form: Annotated[LoginForm, Form()], accounts: AccountServiceDep
 ) -> TokenPair:
@@ -51,7 +49,7 @@ async def login(
     return await accounts.login(form.username, form.password)
 
 
-@auth_router.post("/refresh", dependencies=[Depends(no_store)], responses=error_responses(401, 403))
+@auth_router.post("/refresh", dependencies=[Depends(no_store)], responses=error_responses(401))
 async def refresh(data: RefreshRequest, accounts: AccountServiceDep) -> TokenPair:
     return await accounts.refresh(data.refresh_token)
 
@@ -73,14 +71,14 @@ async def update_me(
     return UserRead.model_validate(await accounts.update_me(user, changes))
 
 
-@users_router.get("", responses=error_responses(422))
+@users_router.get("", responses=error_responses(403, 422))
 async def list_users(
     _: AdminUser, page: PaginationDep, accounts: AccountServiceDep
 ) -> Page[UserRead]:
     return await accounts.list_users(page)
 
 
-@users_router.patch("/{user_id}", responses=error_responses(404, 409, 415, 422))
+@users_router.patch("/{user_id}", responses=error_responses(403, 404, 409, 415, 422))
 async def update_user(
     user_id: uuid.UUID, changes: UserAdminUpdate, admin: AdminUser, accounts: AccountServiceDep
 ) -> UserRead:

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..core.errors import AppError, ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from ..core.errors import AppError, ConflictError, NotFoundError, UnauthorizedError
 from ..core.pagination import Page, PageParams
 from ..db.base import utc_now
 from ..db.database import Database
@@ -64,7 +64,7 @@ class AccountService:
         )
         if user is None or not valid:
             raise UnauthorizedError("Incorrect e-mail or password")
-        _ensure_active(user.is_active)
+        ensure_active(user.is_active)
         if new_hash is not None:
             user.hashed_password = new_hash
         await self.tokens.delete_expired(user.id, utc_now())  # housekeeping, one user at a time
@@ -85,7 +85,7 @@ class AccountService:
             )
             await self.session.commit()  # the error response below would otherwise roll it back
             raise UnauthorizedError("Refresh token is no longer valid")
-        _ensure_active(stored.user.is_active)
+        ensure_active(stored.user.is_active)
         return self._issue_tokens(stored.user_id, family_id=stored.family_id)
 
     async def logout(self, refresh_token: str) -> None:
@@ -97,21 +97,18 @@ class AccountService:
 
     async def authenticated_user_id(self, token: str | None) -> uuid.UUID:
         """The id of the user a valid access token was issued to, if that user still exists and
-        is active; else a 401 (403 for a deactivated user). Costs one single-column query."""
-        claims = self._access_claims(token)
-        active = await self.is_active(claims.subject)
-        if active is None:  # deleted since the token was issued
-            raise UnauthorizedError("Invalid token")
-        _ensure_active(active)
+        is active; else a 401. Costs one single-column query."""
+        claims = access_claims(self.settings, token)
+        ensure_active(await self.is_active(claims.subject))
         return claims.subject
 
     async def current_user(self, token: str | None) -> User:
         """The whole user behind a valid access token, for routes that show or change it."""
-        claims = self._access_claims(token)
+        claims = access_claims(self.settings, token)
         user = await self.users.get(claims.subject)
         if user is None:  # deleted since the token was issued
             raise UnauthorizedError("Invalid token")
-        _ensure_active(user.is_active)
+        ensure_active(user.is_active)
         return user
 
     async def is_active(self, user_id: uuid.UUID) -> bool | None:
@@ -178,11 +175,6 @@ class AccountService:
 
     # --- Helpers -----------------------------------------------------------------------------
 
-    def _access_claims(self, token: str | None) -> TokenClaims:
-        if token is None:
-            raise UnauthorizedError()
-        return decode_token(self.settings, token, TokenType.ACCESS)
-
     async def _stored_token(self, refresh_token: str) -> RefreshToken:
         claims = decode_token(self.settings, refresh_token, TokenType.REFRESH)
         stored = await self.tokens.get(claims.token_id)
@@ -215,9 +207,21 @@ class AccountService:
         )
 
 
-def _ensure_active(is_active: bool) -> None:
+def access_claims(settings: AccountSettings, token: str | None) -> TokenClaims:
+    """The claims of a valid access token, or a 401. Whether its user may still call is the
+    caller's to check (ensure_active)."""
+    if token is None:
+        raise UnauthorizedError()
+    return decode_token(settings, token, TokenType.ACCESS)
+
+
+def ensure_active(is_active: bool | None) -> None:
+    """A 401 for a caller whose account was deactivated, or deleted (None), since the token was
+    issued: the same status as for no valid token, on every route."""
+    if is_active is None:
+        raise UnauthorizedError("Invalid token")
     if not is_active:
-        raise ForbiddenError("This account is disabled")
+        raise UnauthorizedError("This account is disabled")
 
 
 async def create_admin(

@@ -1,21 +1,40 @@
-"""Password hashing: argon2 in worker threads, a bounded number at a time."""
+"""Password hashing: argon2 in worker threads of low priority, a bounded number at a time."""
 
 import asyncio
+import contextlib
+import os
 import secrets
+import sys
+import threading
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from functools import cache
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from pwdlib.hashers.bcrypt import BcryptHasher
-from starlette.concurrency import run_in_threadpool
 
 from ..core.errors import ServiceUnavailableError
 
 # Argon2 hashes; bcrypt hashes (e.g. imported from another system) still verify and are replaced
 # by argon2 at the next successful login.
 password_hash = PasswordHash((Argon2Hasher(), BcryptHasher()))
+
+
+def _lowest_priority() -> None:
+    if sys.platform == "linux":  # where a thread has a niceness of its own, passed on to argon2's
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+# Hashing has threads of its own, at the lowest CPU priority: a storm of sign-ins keeps every core
+# busy (argon2 computes each hash in 4 lanes, on threads of its own), and the event loop must
+# still get its turn at once.
+# PasswordHasher bounds how many hash at a time; this only caps the threads ever started.
+_hashing_threads = ThreadPoolExecutor(
+    max_workers=32, thread_name_prefix="password-hashing", initializer=_lowest_priority
+)
 
 
 class PasswordHasher:
@@ -33,7 +52,8 @@ class PasswordHasher:
 
     async def hash(self, password: str) -> str:
         async with self._turn():
-            return await run_in_threadpool(password_hash.hash, password)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(_hashing_threads, password_hash.hash, password)
 
     async def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """Check a password; the second item is a new hash when the stored one is outdated.
@@ -42,7 +62,8 @@ class PasswordHasher:
         takes as long as for a wrong password and its timing does not tell which e-mails exist.
         """
         async with self._turn():
-            return await run_in_threadpool(_verify, password, hashed)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(_hashing_threads, _verify, password, hashed)
 
     @asynccontextmanager
     async def _turn(self) -> AsyncIterator[None]:

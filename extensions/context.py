@@ -125,12 +125,17 @@ REDIS_SERVER: dict[str, Any] = {
 }
 
 
+# The auth modes whose callers are principals with roles and scopes (authz/ checks them), and the
+# module of each that turns a request into its principal (`PrincipalDep`).
+PRINCIPAL_MODULES = {"api_key": "keys.dependencies"}
+
 # The settings class each part of the service adds, by the flag that brings the part (the
 # generated settings.py combines them; the core's own settings are the base of each).
 SETTINGS_PARTS = (
     ("use_jwt", "accounts.settings", "AccountSettings"),
     ("has_cache", "cache.settings", "CacheSettings"),
     ("has_db", "db.engine", "DatabaseSettings"),
+    ("use_api_key", "keys.settings", "ApiKeySettings"),
     (None, "ratelimit.settings", "RateLimitSettings"),
     ("redis_cache", "redis.client", "RedisClientSettings"),
     # Last: the settings of the parts that keep data in Redis extend it.
@@ -141,6 +146,7 @@ TEST_PLUGINS = (
     ("has_db", "database_fixtures"),
     ("has_db", "items"),
     ("use_jwt", "accounts"),
+    ("use_api_key", "api_keys"),
     ("has_cache", "clock"),
     ("redis_cache", "redis_fixtures"),
 )
@@ -162,6 +168,13 @@ LAYOUT = (
     ),
     (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
+    ("has_authz", "authz/", "the caller as a principal (roles, scopes) and the checks routes declare"),
+    (
+        "api_key_db",
+        "keys/",
+        "API keys: format, hashing, verification, `create-api-key`, listing and revoking",
+    ),
+    ("api_key_settings", "keys/", "API keys from settings: format, hashing, `create-api-key`"),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
     ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
     (None, "health/", "liveness and readiness"),
@@ -360,6 +373,40 @@ SETTINGS_SECTIONS = (
         ),
     ),
     (
+        "use_api_key",
+        "API keys",
+        (
+            (
+                None,
+                "API_KEY_PEPPER",
+                "",
+                "server-side secret the keys are hashed with (HMAC-SHA256): random, at least 32 "
+                "characters (production refuses a predictable one); changing it invalidates every "
+                "key; empty outside production: a fixed development value",
+            ),
+            (
+                "no_db",
+                "API_KEYS",
+                "[]",
+                "the keys, as JSON: a list of {id, hash, name, scopes, expires, revoked} entries "
+                "that `create-api-key` prints",
+            ),
+            (
+                "has_cache",
+                "API_KEY_CACHE_TTL_SECONDS",
+                "5",
+                "how long a key's record is trusted from the cache: a key revoked elsewhere stops "
+                "working within this time (`0`: ask the database every time)",
+            ),
+            (
+                "has_db",
+                "API_KEY_LAST_USED_INTERVAL_SECONDS",
+                "60",
+                "a key's last-used time is written at most this often per key",
+            ),
+        ),
+    ),
+    (
         "has_cache",
         "Cache",
         (
@@ -422,6 +469,12 @@ SETTINGS_SECTIONS = (
                 "or e.g. `N/15minutes`, N of them at once",
             ),
             (
+                "use_api_key",
+                "RATE_LIMIT_API_KEY",
+                "600/minute",
+                "requests per API key, whatever the client address",
+            ),
+            (
                 "use_jwt",
                 "RATE_LIMIT_LOGIN_PER_ADDRESS",
                 "20/minute",
@@ -480,11 +533,17 @@ def derive(
         "has_db": database != "none",
         "has_db_server": server is not None,
         "use_jwt": auth == "jwt",
+        "use_api_key": auth == "api_key",
+        "no_auth": auth == "none",
+        "has_authz": auth in PRINCIPAL_MODULES,
         "has_cache": cache != "none",
         "memory_cache": cache == "memory",
         # The cache, and with it the rate limits, in Redis: shared by workers and replicas.
         "redis_cache": cache == "redis",
     }
+    # API keys live in the database when there is one, else in the settings (API_KEYS).
+    flags["api_key_db"] = flags["use_api_key"] and flags["has_db"]
+    flags["api_key_settings"] = flags["use_api_key"] and not flags["has_db"]
     # Every part that uses Redis shares one server, one REDIS_URL and the redis/ part.
     flags["has_redis"] = flags["redis_cache"]
     servers = [*([server] if server else []), *([REDIS_SERVER] if flags["has_redis"] else [])]
@@ -542,7 +601,12 @@ def derive(
             "serve",
             *(["migrate"] if flags["has_db"] else []),
             *(["create-admin"] if flags["use_jwt"] else []),
+            *(["create-api-key"] if flags["use_api_key"] else []),
         ],
+        "principal_module": PRINCIPAL_MODULES.get(auth, ""),
+        # The type prefix of the service's API keys (keys/format.py): what a secret scanner
+        # recognises a leaked key by.
+        "api_key_prefix": project_slug.replace("-", "")[:16],
         "python_tag": "py" + python_version.replace(".", ""),
     }
     command = f"uv run python -m {package_name}"
@@ -551,6 +615,11 @@ def derive(
     facts["start_commands"] = [
         *([f"{command} migrate"] if flags["has_db"] else []),
         *([f"{command} create-admin --email admin@example.com"] if flags["use_jwt"] else []),
+        *(
+            [f"{command} create-api-key --name development --scopes admin,items:read,items:write"]
+            if flags["use_api_key"]
+            else []
+        ),
         f"{command} serve --host 127.0.0.1 --port 8000",
     ]
     facts["stack"] = [
@@ -561,6 +630,7 @@ def derive(
             else []
         ),
         *(["JWT authentication with users and roles"] if flags["use_jwt"] else []),
+        *(["API keys with scopes"] if flags["use_api_key"] else []),
         *(["an in-process cache"] if flags["memory_cache"] else []),
         *(["a Redis cache"] if flags["redis_cache"] else []),
         "rate limits" + (" shared in Redis" if flags["redis_cache"] else " per process"),
@@ -572,7 +642,7 @@ def derive(
     ]
     engines = {f"is_{name}": database == name for name in DATABASE_SCHEMES}
     facts["settings_sections"] = settings_sections(
-        {**facts, **engines, "project_slug": project_slug}
+        {**facts, **engines, "no_db": not flags["has_db"], "project_slug": project_slug}
     )
     return facts
 

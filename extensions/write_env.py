@@ -1,5 +1,5 @@
 """Copy-time task: write a gitignored .env, holding a fresh random SECRET_KEY when the service
-signs anything (`--secret-key`).
+signs anything (`--secret-key`), and API_KEY_PEPPER when it hashes API keys (`--api-key-pepper`).
 
 Runs in the generated project. Only the secret goes in: every other setting keeps its default from
 the code (listed in .env.example), so changing an answer later with `copier update` never leaves a
@@ -29,6 +29,8 @@ def main(argv: Sequence[str] = ()) -> None:
         file.write(HEADER)
         if "--secret-key" in argv:
             file.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
+        if "--api-key-pepper" in argv:
+            file.write(f"API_KEY_PEPPER={secrets.token_urlsafe(48)}\n")
 
 
 if __name__ == "__main__":

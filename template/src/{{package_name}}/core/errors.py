@@ -65,9 +65,11 @@ class UnauthorizedError(AppError):
     status_code = 401
     code = "unauthorized"
     message = "Not authenticated"
+    # How to authenticate (RFC 9110, 11.6.1): each credential's error class names its own.
+    challenge = "Bearer"
 
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
-        super().__init__(message, details=details, headers={"WWW-Authenticate": "Bearer"})
+        super().__init__(message, details=details, headers={"WWW-Authenticate": self.challenge})
 
 
 class ForbiddenError(AppError):

@@ -385,7 +385,7 @@ SETTINGS_SECTIONS = (
                 "key; empty outside production: a fixed development value",
             ),
             (
-                "no_db",
+                "api_key_settings",
                 "API_KEYS",
                 "[]",
                 "the keys, as JSON: a list of {id, hash, name, scopes, expires, revoked} entries "
@@ -642,7 +642,7 @@ def derive(
     ]
     engines = {f"is_{name}": database == name for name in DATABASE_SCHEMES}
     facts["settings_sections"] = settings_sections(
-        {**facts, **engines, "no_db": not flags["has_db"], "project_slug": project_slug}
+        {**facts, **engines, "project_slug": project_slug}
     )
     return facts
 

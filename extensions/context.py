@@ -127,7 +127,7 @@ REDIS_SERVER: dict[str, Any] = {
 
 # The auth modes whose callers are principals with roles and scopes (authz/ checks them), and the
 # module of each that turns a request into its principal (`PrincipalDep`).
-PRINCIPAL_MODULES = {"api_key": "keys.dependencies"}
+PRINCIPAL_MODULES = {"jwt": "accounts.principal", "api_key": "keys.dependencies"}
 
 # The settings class each part of the service adds, by the flag that brings the part (the
 # generated settings.py combines them; the core's own settings are the base of each).

@@ -5,10 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
+from ..authz.dependencies import require_scope
+from ..authz.principal import Scope
 from ..core.errors import error_responses
 from ..core.pagination import Page, PaginationDep
 from ..core.routing import ApiRoute
-from .dependencies import AccountServiceDep, AdminUser, CurrentUser
+from .dependencies import AccountServiceDep, AdminUser, CurrentUser, get_current_user
 from .limits import limit_sign_in
 from .schemas import (
     LoginForm,
@@ -28,6 +30,13 @@ auth_router = APIRouter(
 users_router = APIRouter(
     prefix="/users", tags=["users"], route_class=ApiRoute, responses=error_responses(401, 503)
 )
+
+
+# Administration: an active account first (a deactivated one gets its 401 on every route), then the
+# admin scope, which only the admin role holds (principal.py); the route's AdminUser also checks
+# the role as stored, so a demotion takes effect before the admin's token expires. (FastAPI loads
+# the user once per request for both.)
+ADMIN = [Depends(get_current_user), require_scope(Scope.ADMIN)]
 
 
 async def no_store(response: Response) -> None:
@@ -71,14 +80,16 @@ async def update_me(
     return UserRead.model_validate(await accounts.update_me(user, changes))
 
 
-@users_router.get("", responses=error_responses(403, 422))
+@users_router.get("", dependencies=ADMIN, responses=error_responses(403, 422))
 async def list_users(
     _: AdminUser, page: PaginationDep, accounts: AccountServiceDep
 ) -> Page[UserRead]:
     return await accounts.list_users(page)
 
 
-@users_router.patch("/{user_id}", responses=error_responses(403, 404, 409, 415, 422))
+@users_router.patch(
+    "/{user_id}", dependencies=ADMIN, responses=error_responses(403, 404, 409, 415, 422)
+)
 async def update_user(
     user_id: uuid.UUID, changes: UserAdminUpdate, admin: AdminUser, accounts: AccountServiceDep
 ) -> UserRead:

@@ -68,7 +68,7 @@ class AccountService:
         if new_hash is not None:
             user.hashed_password = new_hash
         await self.tokens.delete_expired(user.id, utc_now())  # housekeeping, one user at a time
-        return self._issue_tokens(user.id, family_id=uuid.uuid4())
+        return self._issue_tokens(user, family_id=uuid.uuid4())
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Trade a refresh token for a new pair; the presented token cannot be used again."""
@@ -86,7 +86,8 @@ class AccountService:
             await self.session.commit()  # the error response below would otherwise roll it back
             raise UnauthorizedError("Refresh token is no longer valid")
         ensure_active(stored.user.is_active)
-        return self._issue_tokens(stored.user_id, family_id=stored.family_id)
+        # The role as it is now: a promotion or demotion shows in the next access token.
+        return self._issue_tokens(stored.user, family_id=stored.family_id)
 
     async def logout(self, refresh_token: str) -> None:
         """End the login session of this refresh token (access tokens expire on their own)."""
@@ -182,24 +183,28 @@ class AccountService:
             raise UnauthorizedError("Invalid token")
         return stored
 
-    def _issue_tokens(self, user_id: uuid.UUID, *, family_id: uuid.UUID) -> TokenPair:
+    def _issue_tokens(self, user: User, *, family_id: uuid.UUID) -> TokenPair:
         now = utc_now()
         access_lifetime = timedelta(minutes=self.settings.access_token_expire_minutes)
         stored = RefreshToken(
             id=uuid.uuid4(),
-            user_id=user_id,
+            user_id=user.id,
             family_id=family_id,
             expires_at=now + timedelta(days=self.settings.refresh_token_expire_days),
         )
         self.tokens.add(stored)
         return TokenPair(
             access_token=create_token(
-                self.settings, TokenType.ACCESS, user_id, expires_at=now + access_lifetime
+                self.settings,
+                TokenType.ACCESS,
+                user.id,
+                expires_at=now + access_lifetime,
+                role=user.role,
             ),
             refresh_token=create_token(
                 self.settings,
                 TokenType.REFRESH,
-                user_id,
+                user.id,
                 expires_at=stored.expires_at,
                 token_id=stored.id,
             ),

@@ -13,6 +13,9 @@ from ..core.errors import UnauthorizedError
 from .settings import AccountSettings
 
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "type", "iss", "aud"]
+# An access token also names the user's role when it was issued: what the caller may do
+# (principal.py) is known without a query.
+ACCESS_CLAIMS = [*REQUIRED_CLAIMS, "role"]
 
 
 class TokenType(StrEnum):
@@ -24,6 +27,7 @@ class TokenType(StrEnum):
 class TokenClaims:
     subject: uuid.UUID
     token_id: uuid.UUID
+    role: str = ""  # access tokens only
 
 
 def create_token(
@@ -33,6 +37,7 @@ def create_token(
     *,
     expires_at: datetime,
     token_id: uuid.UUID | None = None,
+    role: str = "",
 ) -> str:
     payload = {
         "sub": str(subject),
@@ -43,6 +48,8 @@ def create_token(
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
     }
+    if role:
+        payload["role"] = role
     return jwt.encode(payload, settings.signing_key, algorithm=settings.jwt_algorithm)
 
 
@@ -67,13 +74,19 @@ def _verify(
             issuer=settings.jwt_issuer,
             options={"require": REQUIRED_CLAIMS},
         )
-        claims = TokenClaims(subject=uuid.UUID(payload["sub"]), token_id=uuid.UUID(payload["jti"]))
+        claims = TokenClaims(
+            subject=uuid.UUID(payload["sub"]),
+            token_id=uuid.UUID(payload["jti"]),
+            role=str(payload.get("role", "")),
+        )
     except jwt.ExpiredSignatureError as exc:
         raise UnauthorizedError("Token has expired") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:  # ValueError: sub or jti is not a UUID
         raise UnauthorizedError("Invalid token") from exc
     if payload["type"] != token_type:
         raise UnauthorizedError("Wrong token type")
+    if token_type is TokenType.ACCESS and not claims.role:
+        raise UnauthorizedError("Invalid token")
     return claims, float(payload["exp"])
 
 

@@ -152,7 +152,7 @@ def test_auth_jwt_cannot_choose_database_none(questionnaire: Path, tmp_path: Pat
 def test_without_a_database_the_cache_offers_only_none(questionnaire: Path, tmp_path: Path) -> None:
     dst = tmp_path / "service"
     terminal = copy(questionnaire, dst, until="auth")
-    choose(terminal, "auth", [DOWN], "none")  # jwt -> none
+    choose(terminal, "auth", [DOWN, DOWN], "none")  # jwt -> api_key -> none
     # With auth=none, `none` is a database like the others: Up wraps to it.
     database = choose(terminal, "database", [UP], "none")
     assert "- none (" not in database, database

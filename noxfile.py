@@ -9,6 +9,8 @@
                   it can, needs PostgreSQL, MySQL and Redis (or `-- --database postgresql`,
                   `-- --cache memory none`)
     bench_render  the render-time benchmark (tools/benchmarks/render.py)
+    bench_queue   the task queues' benchmark (tools/benchmarks/queue.py): needs wrk, Redis and
+                  RabbitMQ
     docs          mkdocs build --strict
 
 Every session runs in the repository's own uv environment (`uv run`: the locked `dev` group,
@@ -101,6 +103,14 @@ def ensure_wrk(session: nox.Session) -> None:
 def bench_render(session: nox.Session) -> None:
     """Median render time of the default variant next to Copier's own floor."""
     run(session, "python", "tools/benchmarks/render.py", *session.posargs)
+
+
+@nox.session(python=False)
+def bench_queue(session: nox.Session) -> None:
+    """Jobs of the generated service over HTTP next to the bare broker clients (not run by CI)."""
+    if shutil.which("wrk") is None:
+        session.error("the queue benchmark needs wrk, the HTTP load generator: install it")
+    run(session, "python", "-m", "tools.benchmarks.queue", *session.posargs)
 
 
 @nox.session(python=False)

@@ -166,6 +166,14 @@ SETTINGS_PARTS = (
     # Last: the settings of the parts that keep data in Redis extend it.
     ("has_redis", "redis.settings", "RedisSettings"),
 )
+# The routers of the versioned API (routers.py), by the flag that brings their part:
+# (flag, module, router, name in routers.py).
+API_ROUTERS = (
+    (None, "items.router", "router", "items_router"),
+    ("has_task_queue", "tasks.router", "router", "jobs_router"),
+    ("use_jwt", "accounts.router", "auth_router", "auth_router"),
+    ("use_jwt", "accounts.router", "users_router", "users_router"),
+)
 # The generated tests' fixture modules (pytest plugins), by the flag that brings their part.
 TEST_PLUGINS = (
     ("has_db", "database_fixtures"),
@@ -180,6 +188,7 @@ LAYOUT = (
     (None, "main.py", "create_app(settings) and the lifespan"),
     (None, "__main__.py", "the command line"),
     (None, "settings.py", "all settings, combined from each part's own"),
+    (None, "routers.py", "every router of the versioned API"),
     (None, "stores.py", "what requests share: the cache and the rate limits' counters"),
     ("has_task_queue", "worker.py", "what the worker and scheduler processes run"),
     (None, "core/", "settings, logging, errors, middleware, pagination, /docs"),
@@ -629,6 +638,11 @@ def derive(
         ),
         "settings_parts": settings_parts,
         "test_plugins": [plugin for flag, plugin in TEST_PLUGINS if flags[flag]],
+        "api_routers": [
+            {"module": module, "router": router, "name": name}
+            for flag, module, router, name in API_ROUTERS
+            if flag is None or flags[flag]
+        ],
         # What /health/ready reports when every dependency answers.
         "readiness_checks": {
             **({"database": "ok"} if flags["has_db"] else {}),

@@ -5,8 +5,12 @@
     tests         the template tests (pytest -n auto), without the per-variant tests
     matrix        render variants and run each one's own checks: `-- --subset ci`,
                   `-- --shard 2/4`, `-- auth=jwt cache=none`, `-- --list --refused`
-    bench         the read-path benchmark (tools/benchmarks/read_path.py): needs wrk and PostgreSQL
+    bench         the service benchmark suite (tools/benchmarks/read_path.py): installs wrk where
+                  it can, needs PostgreSQL, MySQL and Redis (or `-- --database postgresql`,
+                  `-- --cache memory none`)
     bench_render  the render-time benchmark (tools/benchmarks/render.py)
+    bench_queue   the task queues' benchmark (tools/benchmarks/queue.py): needs wrk, Redis and
+                  RabbitMQ
     docs          mkdocs build --strict
 
 Every session runs in the repository's own uv environment (`uv run`: the locked `dev` group,
@@ -70,20 +74,43 @@ def matrix(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bench(session: nox.Session) -> None:
-    """Authenticated item reads of the postgresql service next to raw asyncpg (not run by CI)."""
-    if shutil.which("wrk") is None:
-        session.error(
-            "the read-path benchmark needs wrk, the HTTP load generator: install it from your "
-            "system's packages (Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install "
-            "wrk`), then run `uv run nox -s bench` again"
-        )
-    run(session, "python", "tools/benchmarks/read_path.py", *session.posargs)
+    """The generated service served for real, next to minimal apps (not run by CI)."""
+    ensure_wrk(session)
+    run(session, "python", "tools/benchmarks/read_path.py", *session.posargs, group="bench")
+
+
+def ensure_wrk(session: nox.Session) -> None:
+    """wrk, the HTTP load generator: installed with apt-get where this runs as root, else a clear
+    message of what to install."""
+    if shutil.which("wrk") is not None:
+        return
+    apt_get = shutil.which("apt-get")
+    if apt_get and os.geteuid() == 0:
+        session.log("wrk is missing: installing it with apt-get")
+        session.run(apt_get, "update", "--quiet", external=True, silent=True)
+        session.run(apt_get, "install", "--yes", "--quiet", "wrk", external=True, silent=True)
+        if shutil.which("wrk") is not None:
+            return
+    session.error(
+        "the benchmark suite needs wrk, the HTTP load generator, and cannot install it here "
+        f"({'not root' if apt_get else 'no apt-get'}): install it from your system's packages "
+        "(Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install wrk`), then run "
+        "`uv run nox -s bench` again"
+    )
 
 
 @nox.session(python=False)
 def bench_render(session: nox.Session) -> None:
     """Median render time of the default variant next to Copier's own floor."""
     run(session, "python", "tools/benchmarks/render.py", *session.posargs)
+
+
+@nox.session(python=False)
+def bench_queue(session: nox.Session) -> None:
+    """Jobs of the generated service over HTTP next to the bare broker clients (not run by CI)."""
+    if shutil.which("wrk") is None:
+        session.error("the queue benchmark needs wrk, the HTTP load generator: install it")
+    run(session, "python", "-m", "tools.benchmarks.queue", *session.posargs)
 
 
 @nox.session(python=False)

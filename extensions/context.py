@@ -33,6 +33,14 @@ DATABASE_DEPENDENCIES = {
 SQLALCHEMY_DEPENDENCIES = ("alembic>=1.16", "sqlalchemy[asyncio]>=2.1")
 # The Redis client (asyncio, with the hiredis parser), wherever a part of the service uses Redis.
 REDIS_DEPENDENCIES = ("redis[hiredis]>=6.2",)
+# The task queues; their results are kept in Redis (REDIS_DEPENDENCIES, which Celery's Redis
+# transport and result backend use too).
+QUEUE_DEPENDENCIES = {
+    "celery": ("celery>=5.7",),
+    "taskiq": ("taskiq>=0.13", "taskiq-redis>=1.2"),
+}
+# Taskiq's RabbitMQ broker (Redis streams come with taskiq-redis; Celery speaks AMQP itself).
+BROKER_DEPENDENCIES = {("taskiq", "rabbitmq"): ("taskiq-aio-pika>=0.6",)}
 AUTH_DEPENDENCIES = {
     "jwt": (
         "email-validator>=2.2",
@@ -52,6 +60,8 @@ DEV_DEPENDENCIES = (
     "ruff>=0.9",
     "schemathesis>=4.32",
 )
+# Celery ships no type hints: mypy --strict reads these stubs.
+QUEUE_DEV_DEPENDENCIES = {"celery": ("celery-types>=0.26",)}
 
 # SQLAlchemy async URL scheme per database answer.
 DATABASE_SCHEMES = {
@@ -59,6 +69,10 @@ DATABASE_SCHEMES = {
     "postgresql": "postgresql+asyncpg",
     "mysql": "mysql+asyncmy",
 }
+
+# How the README names each task queue and broker.
+QUEUE_LABELS = {"celery": "Celery", "taskiq": "Taskiq"}
+BROKER_LABELS = {"redis": "Redis", "rabbitmq": "RabbitMQ"}
 
 # How the README names each database.
 DATABASE_LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL", "mysql": "MySQL/MariaDB"}
@@ -124,6 +138,21 @@ REDIS_SERVER: dict[str, Any] = {
     "admin_url": "redis://127.0.0.1:6379/0",
 }
 
+# The broker of broker=rabbitmq. The image's default user, guest, may only connect from the
+# server's own host: not from the other containers, nor from the host through the published port.
+RABBITMQ_SERVER: dict[str, Any] = {
+    "name": "rabbitmq",
+    "image": "rabbitmq:4",
+    "port": 5672,
+    "environment": {"RABBITMQ_DEFAULT_USER": "app", "RABBITMQ_DEFAULT_PASS": "app"},
+    "healthcheck": "rabbitmq-diagnostics -q ping",
+    "data": "/var/lib/rabbitmq",
+    "url": "amqp://app:app@{host}:5672/",
+    "setting": "BROKER_URL",
+    # TEST_RABBITMQ_URL's default: the tests use queues of their own there.
+    "admin_url": "amqp://app:app@127.0.0.1:5672/",
+}
+
 
 # The auth modes whose callers are principals with roles and scopes (authz/ checks them), and the
 # module of each that turns a request into its principal (`PrincipalDep`).
@@ -137,9 +166,26 @@ SETTINGS_PARTS = (
     ("has_db", "db.engine", "DatabaseSettings"),
     ("use_api_key", "keys.settings", "ApiKeySettings"),
     (None, "ratelimit.settings", "RateLimitSettings"),
+    ("has_task_queue", "tasks.settings", "TaskSettings"),
     ("redis_cache", "redis.client", "RedisClientSettings"),
     # Last: the settings of the parts that keep data in Redis extend it.
     ("has_redis", "redis.settings", "RedisSettings"),
+)
+# The routers of the versioned API (routers.py), by the flag that brings their part:
+# (flag, module, router, name in routers.py).
+API_ROUTERS = (
+    (None, "items.router", "router", "items_router"),
+    ("has_task_queue", "tasks.router", "router", "jobs_router"),
+    ("use_jwt", "accounts.router", "auth_router", "auth_router"),
+    ("use_jwt", "accounts.router", "users_router", "users_router"),
+    ("api_key_db", "keys.router", "router", "api_keys_router"),
+)
+# The parts that add commands to the command line (__main__.py), by the flag that brings them:
+# (flag, module with add_commands, short name, the commands it adds).
+COMMAND_PARTS = (
+    ("use_jwt", "accounts.commands", "account", ("create-admin",)),
+    ("use_api_key", "keys.commands", "key", ("create-api-key",)),
+    ("has_task_queue", "worker", "worker", ("worker", "scheduler")),
 )
 # The generated tests' fixture modules (pytest plugins), by the flag that brings their part.
 TEST_PLUGINS = (
@@ -148,6 +194,7 @@ TEST_PLUGINS = (
     ("use_jwt", "accounts"),
     ("use_api_key", "api_keys"),
     ("has_cache", "clock"),
+    ("has_task_queue", "queue"),
     ("redis_cache", "redis_fixtures"),
 )
 # The generated package's layout, as its README shows it: (flag, path, what it holds).
@@ -155,7 +202,9 @@ LAYOUT = (
     (None, "main.py", "create_app(settings) and the lifespan"),
     (None, "__main__.py", "the command line"),
     (None, "settings.py", "all settings, combined from each part's own"),
+    (None, "routers.py", "every router of the versioned API"),
     (None, "stores.py", "what requests share: the cache and the rate limits' counters"),
+    ("has_task_queue", "worker.py", "what the worker and scheduler processes run"),
     (None, "core/", "settings, logging, errors, middleware, pagination, /docs"),
     ("has_db", "db/", "engine, session per request, declarative base"),
     ("has_db", "migrations/", "the schema's history (Alembic); every model is registered here"),
@@ -166,6 +215,7 @@ LAYOUT = (
         "redis/",
         "the Redis server, and the one pool of the cache and the rate limits",
     ),
+    ("redis_settings_only", "redis/", "the settings of the Redis server"),
     (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
     ("has_authz", "authz/", "the caller as a principal (roles, scopes) and the checks routes declare"),
@@ -177,6 +227,7 @@ LAYOUT = (
     ("api_key_settings", "keys/", "API keys from settings: format, hashing, `create-api-key`"),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
     ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
+    ("has_task_queue", "tasks/", "background jobs: the queue, the example job, /jobs"),
     (None, "health/", "liveness and readiness"),
 )
 # Every versioned route of the generated API lives under this prefix (core/api.py).
@@ -495,6 +546,74 @@ SETTINGS_SECTIONS = (
             ),
         ),
     ),
+    (
+        "has_task_queue",
+        "Task queue",
+        (
+            (
+                "has_rabbitmq",
+                "BROKER_URL",
+                "{default_broker_url}",
+                "RabbitMQ, the queue's broker (the results stay in Redis, at REDIS_URL)",
+            ),
+            (
+                "redis_broker",
+                "BROKER_URL",
+                "",
+                "the Redis of the queue's broker (empty: the one of REDIS_URL, which keeps the "
+                "results)",
+            ),
+            (
+                None,
+                "TASK_QUEUE_NAME",
+                "{package_name}",
+                "the queue the jobs go through; the queue's keys in Redis start with it",
+            ),
+            (
+                "use_celery",
+                "TASK_CONCURRENCY",
+                "4",
+                "processes of a worker, each running one job at a time",
+            ),
+            (
+                "use_taskiq",
+                "TASK_CONCURRENCY",
+                "10",
+                "jobs a worker runs at once, on its one event loop",
+            ),
+            (None, "TASK_TIME_LIMIT_SECONDS", "300", "a job still running after this fails"),
+            (
+                None,
+                "TASK_MAX_RETRIES",
+                "3",
+                "retries of a job that met a transient error (a database out of reach)",
+            ),
+            (
+                None,
+                "TASK_RETRY_DELAY_SECONDS",
+                "2.0",
+                "wait before the first retry, doubled before each next one",
+            ),
+            (
+                None,
+                "TASK_RESULT_TTL_SECONDS",
+                "86400",
+                "how long a job's state, result and idempotency key are kept",
+            ),
+            (
+                None,
+                "TASK_ENQUEUE_TIMEOUT_SECONDS",
+                "0.5",
+                "a broker that does not take a job within this time is a 503",
+            ),
+            (
+                None,
+                "TASK_REPORT_INTERVAL_SECONDS",
+                "0",
+                "the scheduler enqueues the items report this often (`0`: off)",
+            ),
+        ),
+    ),
 )
 
 
@@ -527,6 +646,7 @@ def derive(
     database: str,
     cache: str,
     task_queue: str,
+    broker: str,
 ) -> dict[str, Any]:
     server = database_servers(package_name).get(database)
     flags = {
@@ -540,13 +660,24 @@ def derive(
         "memory_cache": cache == "memory",
         # The cache, and with it the rate limits, in Redis: shared by workers and replicas.
         "redis_cache": cache == "redis",
+        "has_task_queue": task_queue != "none",
+        "use_celery": task_queue == "celery",
+        "use_taskiq": task_queue == "taskiq",
+        # broker is asked only with a queue (an empty answer without one).
+        "has_rabbitmq": broker == "rabbitmq",
+        "redis_broker": broker == "redis",
     }
     # API keys live in the database when there is one, else in the settings (API_KEYS).
     flags["api_key_db"] = flags["use_api_key"] and flags["has_db"]
     flags["api_key_settings"] = flags["use_api_key"] and not flags["has_db"]
-    # Every part that uses Redis shares one server, one REDIS_URL and the redis/ part.
-    flags["has_redis"] = flags["redis_cache"]
-    servers = [*([server] if server else []), *([REDIS_SERVER] if flags["has_redis"] else [])]
+    # Every part that uses Redis shares one server, one REDIS_URL and the redis/ part. The task
+    # queues keep their results there, whatever their broker.
+    flags["has_redis"] = flags["redis_cache"] or flags["has_task_queue"]
+    servers = [
+        *([server] if server else []),
+        *([REDIS_SERVER] if flags["has_redis"] else []),
+        *([RABBITMQ_SERVER] if flags["has_rabbitmq"] else []),
+    ]
     flags["has_servers"] = bool(servers)
     dependencies = list(BASE_DEPENDENCIES)
     if flags["has_db"]:
@@ -554,6 +685,8 @@ def derive(
     dependencies += AUTH_DEPENDENCIES.get(auth, ())
     if flags["has_redis"]:
         dependencies += REDIS_DEPENDENCIES
+    dependencies += QUEUE_DEPENDENCIES.get(task_queue, ())
+    dependencies += BROKER_DEPENDENCIES.get((task_queue, broker), ())
     settings_parts = [
         {"module": module, "name": name}
         for flag, module, name in SETTINGS_PARTS
@@ -567,18 +700,35 @@ def derive(
     facts = {
         **flags,
         "dependencies": sorted(dependencies, key=requirement_name),
-        "dev_dependencies": list(DEV_DEPENDENCIES),
+        "dev_dependencies": sorted(
+            [*DEV_DEPENDENCIES, *QUEUE_DEV_DEPENDENCIES.get(task_queue, ())], key=requirement_name
+        ),
         "settings_parts": settings_parts,
         "test_plugins": [plugin for flag, plugin in TEST_PLUGINS if flags[flag]],
+        "command_parts": [
+            {"module": module, "name": name, "commands": commands}
+            for flag, module, name, commands in COMMAND_PARTS
+            if flags[flag]
+        ],
+        "api_routers": [
+            {"module": module, "router": router, "name": name}
+            for flag, module, router, name in API_ROUTERS
+            if flag is None or flags[flag]
+        ],
         # What /health/ready reports when every dependency answers.
         "readiness_checks": {
             **({"database": "ok"} if flags["has_db"] else {}),
             **({"cache": "ok"} if flags["redis_cache"] else {}),
+            # The queue's broker, and the Redis that keeps its results (BROKER_URL may name
+            # another server than REDIS_URL).
+            **({"broker": "ok", "results": "ok"} if flags["has_task_queue"] else {}),
         },
         "api_prefix": API_PREFIX,
         "database_scheme": scheme,
         "database_label": DATABASE_LABELS.get(database, ""),
         "default_database_url": default_database_url,
+        "default_broker_url": RABBITMQ_SERVER["url"].format(host="127.0.0.1"),
+        "default_redis_url": REDIS_SERVER["url"].format(host="127.0.0.1"),
         # Servers the variant needs at run time, by name (the matrix starts them, DESIGN.md).
         "services": [entry["name"] for entry in servers],
         # The same servers as compose services and CI service containers (image, environment,
@@ -594,14 +744,17 @@ def derive(
         ),
         # TEST_DATABASE_URL's default: the admin URL of the server compose.yaml starts.
         "default_test_database_url": server["admin_url"] if server else "",
-        "default_redis_url": REDIS_SERVER["url"].format(host="127.0.0.1"),
         # TEST_REDIS_URL's default: the Redis compose.yaml starts.
         "default_test_redis_url": REDIS_SERVER["admin_url"] if flags["has_redis"] else "",
         "cli_commands": [
             "serve",
             *(["migrate"] if flags["has_db"] else []),
-            *(["create-admin"] if flags["use_jwt"] else []),
-            *(["create-api-key"] if flags["use_api_key"] else []),
+            *(
+                command
+                for flag, _, _, commands in COMMAND_PARTS
+                if flags[flag]
+                for command in commands
+            ),
         ],
         "principal_module": PRINCIPAL_MODULES.get(auth, ""),
         # The type prefix of the service's API keys (keys/format.py): what a secret scanner
@@ -634,15 +787,24 @@ def derive(
         *(["an in-process cache"] if flags["memory_cache"] else []),
         *(["a Redis cache"] if flags["redis_cache"] else []),
         "rate limits" + (" shared in Redis" if flags["redis_cache"] else " per process"),
+        *(
+            [f"background jobs with {QUEUE_LABELS.get(task_queue)} on {BROKER_LABELS.get(broker)}"]
+            if flags["has_task_queue"]
+            else []
+        ),
         "structured logging with structlog",
     ]
-    present = {**flags, "no_db": not flags["has_db"]}
+    present = {
+        **flags,
+        "no_db": not flags["has_db"],
+        "redis_settings_only": flags["has_redis"] and not flags["redis_cache"],
+    }
     facts["layout"] = [
         (path, about) for flag, path, about in LAYOUT if flag is None or present[flag]
     ]
     engines = {f"is_{name}": database == name for name in DATABASE_SCHEMES}
     facts["settings_sections"] = settings_sections(
-        {**facts, **engines, "project_slug": project_slug}
+        {**facts, **engines, "project_slug": project_slug, "package_name": package_name}
     )
     return facts
 
@@ -662,7 +824,9 @@ class VariantContext(ContextHook):
             "task_queue",
         )
         values = [context.get(key) for key in keys]
-        if all(isinstance(value, str) for value in values):
-            context.update(derive(*values))
+        # broker is asked only with a queue: without one there is no answer to wait for.
+        broker = context.get("broker") if context.get("task_queue") != "none" else ""
+        if all(isinstance(value, str) for value in [*values, broker]):
+            context.update(derive(*values, broker))
         else:
             context.setdefault("has_db", False)

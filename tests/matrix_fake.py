@@ -1,12 +1,11 @@
 """A small Copier template shaped like the real one, for testing the matrix machinery.
 
-Same mechanics as copier.yml: primary axes (questions that offer `none`), validators written as
-Jinja filters in an extension, a secondary `broker` question asked only for a queue, a ContextHook
-deriving `services`. The
-rendered project is tiny but real: `uv sync`, ruff, mypy and pytest run on it for seconds. Its tests
-check what the matrix promises a variant (its own environment variables, its own virtualenv), and
-the `database=none` variants carry a failing test and a type error so the failure path is
-exercised too.
+Same mechanics as copier.yml: primary axes (questions that offer `none`, and `broker`, asked only
+for a queue), validators written as Jinja filters in an extension, a ContextHook deriving
+`services`. The rendered project is tiny but real: `uv sync`, ruff, mypy and pytest run on it for
+seconds. Its tests check what the matrix promises a variant (its own environment variables, its
+own virtualenv), and the `database=none` variants carry a failing test and a type error so the
+failure path is exercised too.
 """
 
 from __future__ import annotations

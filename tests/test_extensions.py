@@ -47,6 +47,7 @@ def derived(answers: Mapping[str, Any]) -> dict[str, Any]:
         full["database"],
         full["cache"],
         full["task_queue"],
+        full.get("broker", ""),  # asked only with a queue
     )
 
 
@@ -78,25 +79,33 @@ def test_default_names_chain_is_valid(name: str) -> None:
 @pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)
 def test_derived_flags(answers: Answers) -> None:
     facts = derived(answers)
+    queue = full_answers(answers)["task_queue"]
     assert facts["has_db"] is (answers["database"] != "none")
     assert facts["has_db_server"] is (answers["database"] in {"postgresql", "mysql"})
-    redis = answers["cache"] == "redis"
+    assert facts["has_task_queue"] is (queue != "none")
+    assert facts["has_rabbitmq"] is (answers.get("broker") == "rabbitmq")
+    # The task queues keep their results in Redis, whatever their broker.
+    assert facts["has_redis"] is (facts["redis_cache"] or facts["has_task_queue"])
     assert facts["services"] == [
         *([answers["database"]] if facts["has_db_server"] else []),
-        *(["redis"] if redis else []),
+        *(["redis"] if facts["has_redis"] else []),
+        *(["rabbitmq"] if facts["has_rabbitmq"] else []),
     ]
     assert [server["name"] for server in facts["service_containers"]] == facts["services"]
+    assert bool(facts["compose_environment"]) is bool(facts["services"])
+    assert ("worker" in facts["cli_commands"]) is facts["has_task_queue"]
+    assert ("broker" in facts["readiness_checks"]) is facts["has_task_queue"]
     assert facts["has_servers"] is bool(facts["services"])
     assert ("DATABASE_URL" in facts["compose_environment"]) is facts["has_db_server"]
-    assert ("REDIS_URL" in facts["compose_environment"]) is redis
+    assert ("REDIS_URL" in facts["compose_environment"]) is facts["has_redis"]
     assert list(facts["migrate_environment"]) == (
         ["DATABASE_URL"] if facts["has_db_server"] else []
     )
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
     assert facts["has_cache"] is (answers["cache"] != "none")
     assert facts["memory_cache"] is (answers["cache"] == "memory")
-    assert facts["redis_cache"] is facts["has_redis"] is redis
-    assert ("cache" in facts["readiness_checks"]) is redis
+    assert facts["redis_cache"] is (answers["cache"] == "redis")
+    assert ("cache" in facts["readiness_checks"]) is facts["redis_cache"]
     assert facts["python_tag"] == "py" + full_answers(answers)["python_version"].replace(".", "")
     if facts["has_db"]:
         assert facts["default_database_url"].startswith(facts["database_scheme"] + "://")
@@ -117,7 +126,13 @@ def test_derived_dependencies(answers: Answers) -> None:
     assert ("asyncmy" in names) is (answers["database"] == "mysql")
     assert ("pyjwt" in names) is facts["use_jwt"]
     assert ("pwdlib" in names) is facts["use_jwt"]
-    assert ("redis" in names) is (answers["cache"] == "redis")
+    queue = full_answers(answers)["task_queue"]
+    assert ("celery" in names) is (queue == "celery")
+    assert ("taskiq" in names) is ("taskiq-redis" in names) is (queue == "taskiq")
+    assert ("taskiq-aio-pika" in names) is (queue == "taskiq" and answers["broker"] == "rabbitmq")
+    assert ("redis" in names) is facts["has_redis"]
+    dev = [re.split(r"[\[<>=]", dep, maxsplit=1)[0] for dep in facts["dev_dependencies"]]
+    assert ("celery-types" in dev) is (queue == "celery")
     assert {"fastapi", "pydantic-settings", "structlog", "uvicorn"} <= set(names)
 
 

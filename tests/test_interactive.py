@@ -103,6 +103,12 @@ def prompt_of(question: str) -> str:
     return str(questions()[question]["help"])[:40]
 
 
+def asked_by_default(question: str) -> bool:
+    """Whether the defaults of the questions before it get `question` asked: one with `when:` is
+    asked only for other answers (`broker`, only with a queue)."""
+    return "when" not in questions()[question]
+
+
 def copy(questionnaire: Path, dst: Path, until: str) -> Terminal:
     """Start `copier copy` and take the default of every question before `until`."""
     terminal = Terminal("-m", "copier", "copy", "--trust", str(questionnaire), str(dst))
@@ -127,8 +133,9 @@ def choose(terminal: Terminal, question: str, keys: list[str], last_choice: str)
 def answer_the_rest(terminal: Terminal, after: str) -> None:
     names = list(questions())
     for question in names[names.index(after) + 1 :]:
-        terminal.wait_for(prompt_of(question))
-        terminal.press(ENTER)
+        if asked_by_default(question):
+            terminal.wait_for(prompt_of(question))
+            terminal.press(ENTER)
 
 
 def test_auth_jwt_cannot_choose_database_none(questionnaire: Path, tmp_path: Path) -> None:
@@ -166,3 +173,25 @@ def test_without_a_database_the_cache_offers_only_none(questionnaire: Path, tmp_
     answers = read_answers(dst)
     assert (answers["auth"], answers["database"], answers["cache"]) == ("none", "none", "none")
     assert validation.combination_error(answers) == ""
+
+
+def test_the_broker_is_asked_only_with_a_queue(questionnaire: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "service"
+    terminal = copy(questionnaire, dst, until="task_queue")
+    choose(terminal, "task_queue", [DOWN], "taskiq")  # none -> celery
+    shown = choose(terminal, "broker", [DOWN], "rabbitmq")  # redis -> rabbitmq
+    assert "redis" in shown and "rabbitmq" in shown, shown
+    assert "(" not in shown.partition("Use arrow keys")[2], shown  # neither is disabled
+    answer_the_rest(terminal, after="broker")
+    assert terminal.finish() == 0, terminal.tail()
+
+    answers = read_answers(dst)
+    assert (answers["task_queue"], answers["broker"]) == ("celery", "rabbitmq")
+
+    # With the default, no queue, the broker is neither asked (the tests above answer every
+    # other question) nor recorded.
+    default = tmp_path / "default"
+    terminal = copy(questionnaire, default, until="task_queue")
+    answer_the_rest(terminal, after=list(questions())[list(questions()).index("task_queue") - 1])
+    assert terminal.finish() == 0, terminal.tail()
+    assert "broker" not in read_answers(default)

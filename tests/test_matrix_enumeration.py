@@ -76,10 +76,15 @@ def primary_data(variant: Variant, enumeration: Enumeration) -> dict[str, Any]:
 
 def test_every_primary_combination_is_either_a_variant_or_refused(real: Enumeration) -> None:
     primary = real.primary_axes
-    # The questions that offer `none`, in copier.yml's order; python_version is secondary.
-    offering_none = [name for name, spec in questions().items() if "none" in choice_values(spec)]
-    assert [axis.name for axis in primary] == offering_none
-    assert {"auth", "database", "cache", "task_queue"} <= set(offering_none)
+    # The questions that offer `none`, and those asked only for some answers (`when:`), in
+    # copier.yml's order; python_version is secondary.
+    expected = [
+        name
+        for name, spec in questions().items()
+        if "none" in choice_values(spec) or ("when" in spec and spec.get("choices"))
+    ]
+    assert [axis.name for axis in primary] == expected
+    assert {"auth", "database", "cache", "task_queue", "broker"} <= set(expected)
     assert [axis.name for axis in real.secondary_axes] == ["python_version"]
     product = list(itertools.product(*(axis.values for axis in primary)))
     valid = {tuple(primary_data(variant, real).values()) for variant in real.variants}
@@ -192,20 +197,23 @@ def test_a_question_asked_only_for_a_queue_multiplies_only_where_it_is_asked(
         assert (variant.get("matrixtest_backend") is not None) == asked, variant.label
     queue = [v for v in edited.variants if v.get("task_queue") == "matrixqueue"]
     plain = [v for v in edited.variants if v.get("task_queue") == "none"]
-    assert len(queue) == 2 * len(plain)
+    # Each queue is also asked for its broker (copier.yml's own `when:` question).
+    brokers = len(edited.axis("broker").values)
+    assert len(queue) == 2 * brokers * len(plain)
 
 
 # --- The fake template: exact figures -------------------------------------------------------
 
 
 def test_fake_template_enumeration(fake: Enumeration) -> None:
-    assert [axis.name for axis in fake.primary_axes] == ["auth", "database", "task_queue", "cache"]
-    assert [axis.name for axis in fake.secondary_axes] == ["python_version", "broker"]
-    # auth 2 x database 3 x queue 2 x cache 2 = 24;
-    # refused: auth=jwt+database=none (2 x 2 = 4), auth=none+database=none+cache=memory (2).
-    assert len(fake.variants) + len(fake.refused) == 2 * 3 * 2 * 2
-    assert len(fake.variants) == 18
-    assert len(fake.refused) == 6
+    primary = ["auth", "database", "task_queue", "broker", "cache"]
+    assert [axis.name for axis in fake.primary_axes] == primary
+    assert [axis.name for axis in fake.secondary_axes] == ["python_version"]
+    # auth 2 x database 3 x (queue none, or celery x broker 2) x cache 2 = 36;
+    # refused: auth=jwt+database=none (3 x 2 = 6), auth=none+database=none+cache=memory (3).
+    assert len(fake.variants) + len(fake.refused) == 2 * 3 * 3 * 2
+    assert len(fake.variants) == 27
+    assert len(fake.refused) == 9
     assert fake.default is not None
     assert fake.default.label == "auth=jwt database=sqlite task_queue=none cache=memory"
     # broker is asked only with a queue: it takes its values there, and only there.

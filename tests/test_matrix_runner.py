@@ -284,7 +284,7 @@ def test_list_prints_the_selection(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["--template", str(template), "--list", "ci"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     ci = select(enumerate_variants(template), Selection(subset="ci"))
-    assert lines[-1] == f"{len(ci)} of 18 valid variants"
+    assert lines[-1] == f"{len(ci)} of 27 valid variants"
     assert lines[0].startswith("auth=jwt database=sqlite task_queue=none cache=memory")
     assert cli.main(["--template", str(template), "nonsense"]) == 2
     assert "expected a subset" in capsys.readouterr().err

@@ -81,13 +81,20 @@ FEATURES = {
         words=("TEST_DATABASE_URL",),
         settings=(r"DATABASE_POOL\w*", r"DATABASE_\w*_OVERFLOW", r"DATABASE_CONNECT\w*"),
     ),
-    "a server": Footprint(
-        # A database server or Redis: compose waits for it, the outage tests cut a proxy to it.
+    "servers": Footprint(
+        # A database server, Redis or RabbitMQ: compose waits for them; the tests cut them off.
         chosen=lambda answers: (
-            answers["database"] in {"postgresql", "mysql"} or answers["cache"] == "redis"
+            answers["database"] in {"postgresql", "mysql"}
+            or answers["task_queue"] != "none"
+            or answers["cache"] == "redis"
         ),
         paths=("tests/tcp_proxy.py",),
         words=("service_healthy",),
+    ),
+    "jwt sign-in limits": Footprint(
+        chosen=lambda answers: answers["auth"] == "jwt",
+        paths=(f"src/{PACKAGE}/accounts/limits.py",),
+        settings=(r"RATE_LIMIT_LOGIN_\w*",),
     ),
     "jwt": Footprint(
         chosen=lambda answers: answers["auth"] == "jwt",
@@ -139,20 +146,11 @@ FEATURES = {
             "tests/test_redis_outage.py",
         ),
         modules=(rf"{PACKAGE}\.redis\.client", rf"{PACKAGE}\.(cache|ratelimit)\.redis"),
-        words=("RedisCache", "RedisRateLimitStore", "TEST_REDIS_URL"),
+        words=("RedisCache", "RedisRateLimitStore"),
         settings=(
             r"REDIS_(KEY_PREFIX|TIMEOUT_SECONDS|RETRY_SECONDS|MAX_CONNECTIONS)",
             "RATE_LIMIT_FAIL_OPEN",
         ),
-    ),
-    "redis": Footprint(
-        # Any part that keeps data in Redis: one server, one REDIS_URL, redis/.
-        chosen=lambda answers: answers["cache"] == "redis",
-        paths=(f"src/{PACKAGE}/redis",),
-        dependencies=("redis",),
-        modules=("redis", "hiredis", rf"{PACKAGE}\.redis"),
-        words=("redis",),
-        settings=(r"REDIS_\w*",),
     ),
     "in-process rate limits": Footprint(
         chosen=lambda answers: answers["cache"] != "redis",
@@ -160,10 +158,52 @@ FEATURES = {
         modules=(rf"{PACKAGE}\.ratelimit\.memory",),
         words=("MemoryRateLimitStore",),
     ),
-    "jwt sign-in limits": Footprint(
-        chosen=lambda answers: answers["auth"] == "jwt",
-        paths=(f"src/{PACKAGE}/accounts/limits.py",),
-        settings=(r"RATE_LIMIT_LOGIN_\w*",),
+    "redis": Footprint(
+        # One Redis server and REDIS_URL for every part that keeps data there.
+        chosen=lambda answers: answers["task_queue"] != "none" or answers["cache"] == "redis",
+        paths=(f"src/{PACKAGE}/redis",),
+        modules=("redis", rf"{PACKAGE}\.redis"),
+        words=("REDIS_URL", "redis:7"),
+        settings=(r"REDIS_\w*",),
+    ),
+    "task queue": Footprint(
+        chosen=lambda answers: answers["task_queue"] != "none",
+        paths=(
+            f"src/{PACKAGE}/tasks",
+            f"src/{PACKAGE}/worker.py",
+            "tests/queue.py",
+            "tests/test_jobs.py",
+            "tests/test_worker.py",
+            "tests/test_queue_outage.py",
+        ),
+        modules=(rf"{PACKAGE}\.(tasks|worker)",),
+        words=("items-report", "Idempotency-Key", "TASK_QUEUE_NAME", "BROKER_URL"),
+        settings=(r"TASK_\w*", "BROKER_URL"),
+    ),
+    "celery": Footprint(
+        chosen=lambda answers: answers["task_queue"] == "celery",
+        paths=("tests/test_celery.py",),
+        dependencies=("celery", "celery-types"),
+        modules=("celery", "kombu", "amqp", "billiard"),
+        words=("celery",),
+    ),
+    "taskiq": Footprint(
+        chosen=lambda answers: answers["task_queue"] == "taskiq",
+        paths=("tests/test_taskiq.py",),
+        dependencies=("taskiq", "taskiq-redis"),
+        modules=("taskiq", "taskiq_redis", "taskiq_aio_pika"),
+        words=("taskiq",),
+    ),
+    "rabbitmq": Footprint(
+        chosen=lambda answers: answers.get("broker") == "rabbitmq",
+        modules=("aio_pika", "aiormq"),
+        words=("rabbitmq", "amqp://", "TEST_RABBITMQ_URL"),
+    ),
+    "taskiq on rabbitmq": Footprint(
+        chosen=lambda answers: (
+            answers.get("broker") == "rabbitmq" and answers["task_queue"] == "taskiq"
+        ),
+        dependencies=("taskiq-aio-pika",),
     ),
 }
 

@@ -237,16 +237,22 @@ def test_shadowing_message_names_the_library() -> None:
 def import_name(requirement: str) -> str:
     """The import name of a requirement ("pyjwt>=2" -> "jwt", "uvicorn[standard]" -> "uvicorn")."""
     dist = re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower()
-    return {"pyjwt": "jwt", "python-multipart": "multipart"}.get(dist, dist.replace("-", "_"))
+    # celery-types: stubs, type-checked as `celery`.
+    names = {"pyjwt": "jwt", "python-multipart": "multipart", "celery-types": "celery"}
+    return names.get(dist, dist.replace("-", "_"))
 
 
 def test_no_dependency_can_be_shadowed() -> None:
     """Every import name of every dependency any variant can have is refused as package_name."""
     requirements = {*context.BASE_DEPENDENCIES, *context.SQLALCHEMY_DEPENDENCIES}
     requirements.update(
-        *context.DATABASE_DEPENDENCIES.values(), *context.AUTH_DEPENDENCIES.values()
+        *context.DATABASE_DEPENDENCIES.values(),
+        *context.AUTH_DEPENDENCIES.values(),
+        *context.QUEUE_DEPENDENCIES.values(),
+        *context.BROKER_DEPENDENCIES.values(),
+        *context.QUEUE_DEV_DEPENDENCIES.values(),
     )
-    requirements.update(context.DEV_DEPENDENCIES)
+    requirements.update(context.DEV_DEPENDENCIES, context.REDIS_DEPENDENCIES)
     accepted = sorted(
         name for name in map(import_name, requirements) if validation.package_name_error(name) == ""
     )

@@ -1,31 +1,47 @@
-"""Read-path benchmark: the generated service's authenticated `GET /api/v1/items/{id}` next to a
-minimal raw-asyncpg app reading the same table, in the same run.
+"""The service benchmark suite: the generated service served for real, next to minimal apps.
 
-    uv run nox -s bench [-- OPTIONS]        or    uv run python tools/benchmarks/read_path.py
+    uv run nox -s bench [-- OPTIONS]
+    uv run --group bench python tools/benchmarks/read_path.py [OPTIONS]
 
-It renders the `database=postgresql auth=jwt` service once per `--cache` answer (default: memory
-and none) from the work tree as it is, runs `uv sync` in each, creates a database of its own on
-the local PostgreSQL (`bench_<random>`, dropped at the end), runs the service's `migrate`,
-registers a user and logs in through the service's API, and inserts `--items` items owned by that
-user. Then it serves every service with `python -m bench_service serve --workers 1` in production
-mode (JSON access log to a file), and the baseline (tools/benchmarks/raw_asyncpg.py: FastAPI, one
-`SELECT … WHERE id = $1` on an asyncpg pool as large as the service's pool can grow) on the same
-uvicorn, Python and worker count. wrk (tools/benchmarks/read_path.lua) drives each in turn with
-random item ids and the bearer token, at every `--connections` count, for `--rounds` interleaved
-rounds (the order rotates each round, so drift on a shared machine hits all alike).
+It renders the `auth=jwt` service once per database (`--database`, default postgresql and mysql)
+and `--cache` answer (default memory, none and redis; redis with the first database only) from the
+work tree as it is, and the PostgreSQL services of each `--release` (none by default) from that
+release's commit, and runs `uv sync --compile-bytecode` in each. It creates databases of its own
+(`bench_<random>…`, dropped at the end), migrates them with the services' own `migrate`, creates
+the user with `create-admin`, inserts `--items` items, and serves every service with
+`python -m bench_service serve --workers 1` in production mode (JSON access log to a file; the
+cache=redis ones keep their keys under the run's own prefix, deleted at the end), next to the
+baselines of the same run on the same uvicorn, Python and worker count:
 
-It prints, per target and connection count: median throughput, its ratio to the baseline's
-throughput of the same round (median over rounds and the range, which shows the noise), p50/p99
-latency, timeouts and errors, and what the database saw per request (transactions, index scans on
-users and items, connections opened), then the targets: >= 0.6x the baseline, p99 <= 100 ms and
-no timeout at 64 connections, no lock-up at 256 (the service still answers and serves at least
-half of its 64-connection throughput). It is a measurement, not a test: the exit code says only
-whether it ran, unless `--check` asks it to fail on a missed target.
+- raw asyncpg / raw asyncmy (raw_asyncpg.py, raw_asyncmy.py): FastAPI and one `SELECT … WHERE id`
+  on the driver's own pool, the service's JSON shape, nothing else;
+- bare FastAPI (bare_fastapi.py): a plain FastAPI app with the same `/health/live` route.
 
-`--profile` samples each service with py-spy (installed into its virtualenv from PyPI) during one
-more run at the first connection count and prints where the time goes; the raw profiles stay in
-the work folder (kept with `--keep`). Needs: wrk (`apt-get install wrk`), PostgreSQL at
-BENCH_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/postgres), uv.
+wrk (read_path.lua) drives them; every phase interleaves its targets, rotating their order each
+round, so that drift on a shared machine hits all alike. Only ratios within one run count. The
+phases (`--only`), in the order they run:
+
+1. read: authenticated `GET /api/v1/items/{id}` of random ids at every `--connections` count,
+   `--rounds` rounds of `--duration` s, each service against its engine's raw baseline;
+2. live: `GET /health/live` of the services against the bare app;
+3. limits: the rate limiter's cost per request, the services of each store (cache=memory: in
+   the process, cache=redis: in Redis) against twins with RATE_LIMIT_ENABLED=false;
+4. memory: the resident set of each service before and after `--soak` s of item reads;
+5. storm: `/health/live` at 8 connections while 32 clients sign in without a pause (argon2 in
+   worker threads, bounded by PASSWORD_HASH_CONCURRENCY);
+6. startup: from the process's start to its first 200 from `/health/ready` (the bare app:
+   `/health/live`), `--starts` times each.
+
+It prints a table of the goals (measured, wanted, met), one of every target and one of the rate
+limiter, writes them as Markdown (`--markdown`, by default the documentation's benchmarks page)
+with a plot of throughput and p99 per target (`--plot`, needs matplotlib: the `bench` group), and
+exits 0 unless `--check` is given and a goal is missed. `--profile` samples each service with
+py-spy during one more run. It is a measurement, never a test: CI does not run it.
+
+Needs: wrk (the nox session installs it where it can), PostgreSQL at BENCH_ADMIN_URL (default
+postgresql://postgres@127.0.0.1:5432/postgres) and MySQL or MariaDB at BENCH_MYSQL_ADMIN_URL
+(default mysql://root@127.0.0.1:3306/mysql), users that may create databases, Redis at
+BENCH_REDIS_URL (default redis://127.0.0.1:6379/0), and uv.
 """
 
 from __future__ import annotations
@@ -33,9 +49,11 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import contextlib
+import datetime
 import functools
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
@@ -49,7 +67,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from http.client import HTTPConnection
@@ -57,9 +74,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-if str(REPO) not in sys.path:  # run as a script: make the repository's `tools` importable
+# Run as a script, Python puts this folder first on sys.path, where a module may share a standard
+# one's name: the repository instead, so that `tools` is importable and the standard library wins.
+if sys.path and Path(sys.path[0]).resolve() == HERE:
+    sys.path[0] = str(REPO)
+elif str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tools.benchmarks import profiling  # noqa: E402
 from tools.matrix import environment  # noqa: E402
 from tools.matrix.runner import find_uv, render, snapshot_template  # noqa: E402
 
@@ -67,14 +89,69 @@ PACKAGE = "bench_service"
 PROJECT_NAME = "Bench Service"
 EMAIL = "bench@example.com"
 PASSWORD = "bench-password-1"  # a throwaway user of a throwaway database
-BASELINE = "raw asyncpg"
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LUA = HERE / "read_path.lua"
-SUPPORT = HERE / "raw_asyncpg.py"
+BARE = "bare FastAPI"
+DOCS = REPO / "docs" / "content"
+# The helper scripts of this folder run with a service's Python and without this folder on
+# sys.path (Python 3.11+): none of its modules can shadow a standard one there either.
+SAFE_PATH = "-P"
 
-TARGET_RATIO = 0.6
-TARGET_P99_MS = 100.0
-LOCKUP_SHARE = 0.5  # at the highest connection count, at least this share of the 64-conn rate
+# The goals (issues 15 and 13), all ratios of one run.
+READ_RATIO = {"none": 0.6, "memory": 0.75, "redis": 0.9}  # item reads against the raw driver app
+P99_FACTOR = 1.5  # p99 at most this times the baseline's p99, at the lowest connection count
+LIVE_RATIO = 0.85  # /health/live against the bare FastAPI app
+STARTUP_SECONDS = 0.6
+RSS_MB = 80.0
+RSS_GROWTH = 0.10
+STORM_P99_MS = 20.0
+STORM_LOGINS = 32
+STORM_PROBES = 8  # connections of the /health/live load during the storm
+LOCKUP_SHARE = 0.5  # at the highest connection count, at least this share of the lowest's rate
+
+# In the order they run: the memory soak before the login storm, whose argon2 hashes (64 MiB
+# each) leave the process's heap large for a while.
+PHASES = ("read", "live", "limits", "memory", "storm", "startup")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A database engine of the service, with its raw baseline app and admin helpers."""
+
+    name: str  # the `database` answer
+    baseline: str  # the raw app's target name
+    support: Path
+    admin_variable: str
+    default_admin_url: str
+
+    @property
+    def admin_url(self) -> str:
+        return os.environ.get(self.admin_variable) or self.default_admin_url
+
+
+ENGINES = {
+    "postgresql": Engine(
+        "postgresql",
+        "raw asyncpg",
+        HERE / "raw_asyncpg.py",
+        "BENCH_ADMIN_URL",
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+    ),
+    "mysql": Engine(
+        "mysql",
+        "raw asyncmy",
+        HERE / "raw_asyncmy.py",
+        "BENCH_MYSQL_ADMIN_URL",
+        "mysql://root@127.0.0.1:3306/mysql",
+    ),
+}
+
+
+# The Redis server of cache=redis services; each run keeps its keys under a prefix of its own.
+REDIS_VARIABLE = "BENCH_REDIS_URL"
+
+
+def redis_url() -> str:
+    return os.environ.get(REDIS_VARIABLE) or "redis://127.0.0.1:6379/0"
 
 
 def log(message: str) -> None:
@@ -82,7 +159,7 @@ def log(message: str) -> None:
 
 
 def fail(message: str) -> SystemExit:
-    return SystemExit(f"read-path benchmark: {message}")
+    return SystemExit(f"benchmark suite: {message}")
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -111,6 +188,41 @@ def free_port() -> int:
         return port
 
 
+def http(
+    method: str,
+    url: str,
+    *,
+    data: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@dataclass
+class Project:
+    """A rendered and synced service: one database and cache answer, of the work tree or of a
+    release (`tag`)."""
+
+    database: str
+    cache: str
+    path: Path
+    tag: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.database} cache={self.cache}" + (f" @{self.tag}" if self.tag else "")
+
+    @property
+    def python(self) -> Path:
+        return self.path / ".venv" / "bin" / "python"
+
+
 @dataclass
 class Server:
     """One HTTP server this script started (in a session of its own) and stops again."""
@@ -120,7 +232,10 @@ class Server:
     cwd: Path
     env: dict[str, str]
     log_path: Path
-    project: Project | None = None  # None: the baseline
+    engine: str = ""  # the database it reads ("": the bare app)
+    project: Project | None = None  # None: a baseline
+    ready_path: str = "/health/live"
+    token: str = "-"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -141,16 +256,17 @@ class Server:
                 start_new_session=True,
             )
 
-    def wait_ready(self, path: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_ready(self, timeout: float = 60.0, poll: float = 0.25) -> float:
+        """Seconds from now until `ready_path` answers 200."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
             if self.process is not None and self.process.poll() is not None:
                 raise fail(f"{self.name} exited ({self.process.returncode}):\n{self.tail()}")
             with contextlib.suppress(OSError):
-                if http("GET", self.url + path, timeout=2.0)[0] == 200:
-                    return
-            time.sleep(0.25)
-        raise fail(f"{self.name} did not answer {path} within {timeout:.0f} s:\n{self.tail()}")
+                if http("GET", self.url + self.ready_path, timeout=2.0)[0] == 200:
+                    return time.perf_counter() - started
+            time.sleep(poll)
+        raise fail(f"{self.name} did not answer {self.ready_path} within {timeout:.0f} s")
 
     def alive(self, timeout: float = 2.0) -> bool:
         try:
@@ -158,15 +274,23 @@ class Server:
         except OSError:
             return False
 
+    def _stat(self) -> list[str]:
+        if self.process is None:
+            return []
+        try:
+            return Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return []
+
     def cpu_seconds(self) -> float:
         """User + system CPU time the server's process has used so far (Linux /proc)."""
-        if self.process is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = self._stat()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+    def rss_mb(self) -> float:
+        """The process's resident set (Linux /proc), in MiB."""
+        fields = self._stat()
+        return int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20 if fields else 0.0
 
     def tail(self, lines: int = 30) -> str:
         try:
@@ -190,99 +314,101 @@ class Server:
             process.wait()
 
 
-def http(
-    method: str,
-    url: str,
-    *,
-    data: bytes | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float = 10.0,
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 # --- The projects ------------------------------------------------------------------------------
 
 
-@dataclass
-class Project:
-    """A rendered service (one `cache` answer) with its synced virtualenv. The label is the cache
-    answer, optionally tagged (`memory@before`) to tell two renders of one answer apart."""
-
-    label: str
-    path: Path
-
-    @property
-    def cache(self) -> str:
-        return self.label.partition("@")[0]
-
-    @property
-    def name(self) -> str:
-        return f"service cache={self.label}"
-
-    @property
-    def python(self) -> Path:
-        return self.path / ".venv" / "bin" / "python"
-
-
-def check_postgresql_choice() -> None:
-    from tests.helpers import copier_config
-
-    choices = copier_config().get("database", {}).get("choices", {})
-    values = choices.values() if isinstance(choices, dict) else choices
-    if "postgresql" not in values:
-        raise fail("copier.yml has no `database: postgresql` choice yet: nothing to benchmark")
+def answers(database: str, cache: str) -> dict[str, str]:
+    return {
+        "project_name": PROJECT_NAME,
+        "project_slug": "bench-service",
+        "package_name": PACKAGE,
+        "auth": "jwt",
+        "database": database,
+        "cache": cache,
+    }
 
 
 def render_projects(
-    caches: Sequence[str], workdir: Path, uv: str, env: Mapping[str, str]
+    args: argparse.Namespace, workdir: Path, uv: str, env: Mapping[str, str]
 ) -> list[Project]:
-    check_postgresql_choice()
-    for stale in (workdir / "template", *(workdir / f"service-{cache}" for cache in caches)):
+    """The work tree's service for every database and cache answer (cache=redis with the first
+    database only: its hits take no database session, so one engine tells what it costs), each
+    release's for PostgreSQL; or the `--project` folders given."""
+    if args.project:
+        return [parse_project(spec) for spec in args.project]
+    for stale in workdir.glob("service-*"):
         shutil.rmtree(stale, ignore_errors=True)  # a reused --workdir
+    shutil.rmtree(workdir / "template", ignore_errors=True)
     source = snapshot_template(workdir / "template")
     projects = []
-    for cache in caches:
-        path = workdir / f"service-{cache}"
-        log(f"render database=postgresql auth=jwt cache={cache}")
-        answers = {
-            "project_name": PROJECT_NAME,
-            "project_slug": "bench-service",
-            "package_name": PACKAGE,
-            "auth": "jwt",
-            "database": "postgresql",
-            "cache": cache,
-        }
-        render(source, path, answers, vcs_ref=None)
-        projects.append(Project(cache, path))
+    for database in args.database:
+        for cache in args.cache:
+            if cache == "redis" and database != args.database[0]:
+                continue
+            project = Project(database, cache, workdir / f"service-{database}-{cache}")
+            log(f"render {project.name}")
+            render(source, project.path, answers(database, cache), vcs_ref=None)
+            projects.append(project)
+    for tag in args.release:
+        ref = release_ref(tag)
+        known = release_caches(ref)
+        for cache in (cache for cache in args.cache if cache in known):
+            project = Project(
+                "postgresql", cache, workdir / f"service-postgresql-{cache}-{tag}", tag
+            )
+            log(f"render {project.name} (its own template, {ref[:10]})")
+            render(REPO, project.path, answers("postgresql", cache), vcs_ref=ref)
+            projects.append(project)
     for project in projects:
         log(f"uv sync in {project.path.name}")
-        run([uv, "sync", "--quiet"], cwd=project.path, env=env)
+        # Compiled as the service's Dockerfile compiles it (UV_COMPILE_BYTECODE=1): start-ups
+        # that compile every module from source would measure the compiler.
+        run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project.path, env=env)
     return projects
 
 
-def pool_capacity(project: Project, env: Mapping[str, str]) -> int:
-    """How many connections the service's pool can hold at once (pool size + overflow)."""
-    code = (
-        f"from {PACKAGE}.core.config import Settings\n"
-        f"from {PACKAGE}.db.engine import Database\n"
-        "pool = Database(Settings()).engine.pool\n"
-        "print(pool.size() + max(getattr(pool, '_max_overflow', 0), 0))\n"
+def git(*args: str) -> str:
+    return run(["git", *args], cwd=REPO, env=os.environ)
+
+
+def release_ref(version: str) -> str:
+    """The commit of a release: its tag where the clone has it, else the commit titled
+    `Release <version>` (clones do not always fetch tags; docs/content/releasing.md)."""
+    tagged = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{version}^{{commit}}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    return int(run([project.python, "-c", code], cwd=project.path, env=env).strip())
+    if tagged.returncode == 0:
+        return tagged.stdout.strip()
+    for line in git("log", "--format=%H %s", "HEAD").splitlines():
+        commit, _, subject = line.partition(" ")
+        if subject == f"Release {version}" or subject.startswith(f"Release {version}:"):
+            return commit
+    raise fail(f"--release {version}: no such tag, and no commit titled 'Release {version}'")
 
 
-# --- The database ------------------------------------------------------------------------------
+def release_caches(ref: str) -> set[str]:
+    """The cache answers a release's copier.yml offers."""
+    import yaml  # Copier's own dependency
+
+    choices = yaml.safe_load(git("show", f"{ref}:copier.yml"))["cache"]["choices"]
+    return set(choices.values() if isinstance(choices, dict) else choices)
 
 
-def plain_url(url: str) -> str:
-    """A libpq URL (asyncpg's) from a SQLAlchemy one: `postgresql+asyncpg://` -> `postgresql://`."""
-    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+def parse_project(spec: str) -> Project:
+    """`[DATABASE/]CACHE[@TAG]=DIR` (the database defaults to postgresql)."""
+    label, _, directory = spec.partition("=")
+    if not directory:
+        raise fail(f"--project {spec!r}: expected [DATABASE/]CACHE[@TAG]=DIR")
+    kind, _, tag = label.partition("@")
+    database, _, cache = kind.rpartition("/")
+    return Project(database or "postgresql", cache, Path(directory).resolve(), tag)
+
+
+# --- The databases -----------------------------------------------------------------------------
 
 
 def with_database(url: str, name: str) -> str:
@@ -290,27 +416,29 @@ def with_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
+def sqlalchemy_url(engine: str, url: str) -> str:
+    if engine == "postgresql":
+        return re.sub(r"^postgresql://", "postgresql+asyncpg://", url)
+    return re.sub(r"^mysql://", "mysql+asyncmy://", url) + "?charset=utf8mb4"
+
+
 @dataclass
 class Databases:
-    """The bench's databases: one seeded original and a copy per target (so PostgreSQL's counters
-    of each copy are that target's alone), reached through the support script, which runs in a
-    service's virtualenv (it has asyncpg)."""
+    """The bench's databases on one engine's server: a seeded original and, on PostgreSQL, a copy
+    per target (so that PostgreSQL's counters of each copy are that target's alone). Reached
+    through the engine's support script, run with a service's Python (it has the driver)."""
 
+    engine: Engine
     python: Path
-    admin_url: str
-    prefix: str = field(default_factory=lambda: "bench_" + secrets.token_hex(5))
+    prefix: str
     created: list[str] = field(default_factory=list)
 
     def url(self, name: str) -> str:
-        return with_database(self.admin_url, name)
-
-    def sqlalchemy_url(self, name: str) -> str:
-        return re.sub(r"^postgresql://", "postgresql+asyncpg://", self.url(name))
+        return sqlalchemy_url(self.engine.name, with_database(self.engine.admin_url, name))
 
     def support(self, env: Mapping[str, str], *args: str | Path) -> str:
-        return run(
-            [self.python, SUPPORT, *args], cwd=HERE, env={**env, "BENCH_ADMIN_URL": self.admin_url}
-        )
+        environment = {**env, self.engine.admin_variable: self.engine.admin_url}
+        return run([self.python, SAFE_PATH, self.engine.support, *args], cwd=HERE, env=environment)
 
     def create(self, env: Mapping[str, str], suffix: str, template: str | None = None) -> str:
         name = f"{self.prefix}_{suffix}"
@@ -324,6 +452,8 @@ class Databases:
             self.created.clear()
 
     def stats(self, env: Mapping[str, str], names: Sequence[str]) -> dict[str, dict[str, int]]:
+        if self.engine.name != "postgresql" or not names:
+            return {}
         data: dict[str, dict[str, int]] = json.loads(self.support(env, "stats", *names))
         return data
 
@@ -333,6 +463,7 @@ class Databases:
 
 @dataclass
 class Result:
+    phase: str  # "read", "live", "storm"
     target: str
     connections: int
     round: int
@@ -353,14 +484,7 @@ class Result:
 
 
 def wrk(
-    url: str,
-    *,
-    connections: int,
-    seconds: float,
-    threads: int,
-    timeout: float,
-    ids_file: Path,
-    token: str,
+    url: str, *, connections: int, seconds: float, threads: int, timeout: float, args: Sequence[str]
 ) -> dict[str, float]:
     command = [
         "wrk",
@@ -371,8 +495,7 @@ def wrk(
         f"--script={LUA}",
         url,
         "--",
-        str(ids_file),
-        token,
+        *args,
     ]
     output = subprocess.run(
         command, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL
@@ -382,6 +505,31 @@ def wrk(
             figures: dict[str, float] = json.loads(line.removeprefix("BENCH_RESULT "))
             return figures
     raise fail(f"wrk printed no result ({output.returncode}):\n{output.stdout}{output.stderr}")
+
+
+def result_of(
+    phase: str, server: Server, connections: int, round_index: int, figures: Mapping[str, float]
+) -> Result:
+    requests = int(figures["requests"])
+    errors = sum(
+        figures[key] for key in ("connect_errors", "read_errors", "write_errors", "non_2xx")
+    )
+    return Result(
+        phase=phase,
+        target=server.name,
+        connections=connections,
+        round=round_index,
+        requests=requests,
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p90_ms=figures["p90_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        max_ms=figures["max_us"] / 1000,
+        timeouts=int(figures["timeouts"]),
+        errors=int(errors),
+        cpu_ms=0.0,
+        alive_after=True,
+    )
 
 
 # PostgreSQL publishes a busy backend's counters about once a second, an idle one's within 10 s.
@@ -403,238 +551,6 @@ def db_delta(
         "items_scans": delta.get("items_idx_scan", 0) / per,
         "connections_opened": float(delta.get("sessions", 0) - STATS_OWN_SESSIONS),
     }
-
-
-# --- Report ------------------------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else 0.0
-
-
-@dataclass
-class Row:
-    """The runs of one target at one connection count, and their ratios to the baseline."""
-
-    target: str
-    connections: int
-    runs: list[Result]
-    ratios: list[float]  # per round: this target's throughput / the baseline's
-    db: dict[str, float]  # per request over all runs, from PostgreSQL's counters
-
-    @property
-    def rate(self) -> float:
-        return median([run.rate for run in self.runs])
-
-    @property
-    def ratio(self) -> float:
-        return median(self.ratios)
-
-    @property
-    def p50(self) -> float:
-        return median([run.p50_ms for run in self.runs])
-
-    @property
-    def p99(self) -> float:
-        return median([run.p99_ms for run in self.runs])
-
-    @property
-    def timeouts(self) -> int:
-        return sum(run.timeouts for run in self.runs)
-
-    def line(self) -> str:
-        baseline = self.target == BASELINE
-        ratio = "" if baseline or not self.ratios else f"{self.ratio:5.2f}x"
-        spread = (
-            "" if baseline or not self.ratios else f"{min(self.ratios):.2f}-{max(self.ratios):.2f}"
-        )
-        db = self.db
-        return (
-            f"  {self.target:<22} {self.connections:>5} {self.rate:8.0f} {ratio:>6} {spread:>11} "
-            f"{self.p50:7.1f} {self.p99:7.1f} {max(run.max_ms for run in self.runs):7.0f} "
-            f"{self.timeouts:8d} {sum(run.errors for run in self.runs):6d}  "
-            f"{median([run.cpu_ms for run in self.runs]):6.2f} {db.get('transactions', 0):5.2f} "
-            f"{db.get('users_scans', 0):5.2f} {db.get('items_scans', 0):5.2f} "
-            f"{db.get('connections_opened', 0):6.0f}"
-        )
-
-
-HEADER = (
-    f"  {'target':<22} {'conns':>5} {'req/s':>8} {'ratio':>6} {'(range)':>11} {'p50 ms':>7} "
-    f"{'p99 ms':>7} {'max ms':>7} {'timeouts':>8} {'errors':>6}  {'cpu ms':>6} {'xact':>5} "
-    f"{'users':>5} {'items':>5} {'opened':>6}"
-)
-LEGEND = (
-    "  cpu ms: CPU time of the server process per request; xact, users, items: transactions and "
-    "index scans of\n  the users and items tables per request (PostgreSQL's counters); opened: "
-    "connections opened during the runs\n  (a caching target's counters include its cache warming: "
-    "every item read once before each run)"
-)
-
-
-Counters = Mapping[tuple[str, int], dict[str, float]]
-
-
-def rows(
-    results: Sequence[Result],
-    counters: Counters,
-    targets: Sequence[str],
-    connections: Sequence[int],
-) -> list[Row]:
-    found = []
-    for count in connections:
-        base = {r.round: r.rate for r in results if r.target == BASELINE and r.connections == count}
-        for target in targets:
-            runs = [r for r in results if r.target == target and r.connections == count]
-            ratios = [r.rate / base[r.round] for r in runs if base.get(r.round)]
-            if runs:
-                found.append(Row(target, count, runs, ratios, counters.get((target, count), {})))
-    return found
-
-
-def verdicts(table: Sequence[Row], low: int, high: int) -> list[tuple[str, str, bool]]:
-    """(target, what, met) for each target of issue 4, per service."""
-    out: list[tuple[str, str, bool]] = []
-    by_key = {(row.target, row.connections): row for row in table}
-    for target in dict.fromkeys(row.target for row in table):
-        if target == BASELINE:
-            continue
-        at_low, at_high = by_key.get((target, low)), by_key.get((target, high))
-        if at_low is not None:
-            out += [
-                (
-                    target,
-                    f"ratio {at_low.ratio:.2f}x >= {TARGET_RATIO}x at {low}",
-                    at_low.ratio >= TARGET_RATIO,
-                ),
-                (
-                    target,
-                    f"p99 {at_low.p99:.0f} ms <= {TARGET_P99_MS:.0f} ms at {low}",
-                    at_low.p99 <= TARGET_P99_MS,
-                ),
-                (target, f"{at_low.timeouts} timeouts at {low}", at_low.timeouts == 0),
-            ]
-        if at_high is not None and high != low:
-            answered = all(run.alive_after for run in at_high.runs)
-            enough = at_low is None or at_high.rate >= LOCKUP_SHARE * at_low.rate
-            what = (
-                f"no lock-up at {high}: {at_high.rate:.0f} req/s, {at_high.timeouts} timeouts, "
-                f"{'answers' if answered else 'does NOT answer'} /health/live afterwards"
-            )
-            out.append((target, what, answered and enough))
-    return out
-
-
-def report(
-    results: Sequence[Result], counters: Counters, targets: Sequence[str], args: argparse.Namespace
-) -> bool:
-    """Print the table and the targets; True when every target is met."""
-    table = rows(results, counters, targets, args.connections)
-    print()
-    print(
-        f"GET /api/v1/items/{{id}}: {args.items} items, random ids, bearer token; wrk "
-        f"{args.threads} thread(s), {args.duration:g} s per run, {args.rounds} round(s), "
-        f"timeout {args.timeout:g} s; medians over rounds, ratio range over rounds"
-    )
-    print(HEADER)
-    for row in table:
-        print(row.line())
-    print(LEGEND)
-    print()
-    checks = verdicts(table, min(args.connections), max(args.connections))
-    for target, what, met in checks:
-        print(f"  {target:<22} {'ok  ' if met else 'MISS'}  {what}")
-    return all(met for _, _, met in checks)
-
-
-# --- Profile -----------------------------------------------------------------------------------
-
-PROFILE_GROUPS = (
-    # (label, regex on a frame): the share of samples whose stack contains such a frame.
-    ("auth check (token + user status)", r"authenticated_user_id \(|get_current_user \("),
-    ("  user query", r"UserRepository\.(get|is_active) \("),
-    ("  token decode", r"decode_token \("),
-    ("session dependency (incl. commit)", r"get_session \("),
-    ("BEGIN and COMMIT round trips (asyncpg)", r"Transaction\.(start|commit|__commit) \("),
-    ("items service", r"ItemService\.get_json \("),
-    ("access log line", r"BoundLogger\.info \("),
-    ("threadpool hops (run_in_threadpool)", r"run_in_threadpool \("),
-    ("SQLAlchemy ORM", r"sqlalchemy/orm/"),
-    ("SQLAlchemy engine/pool", r"sqlalchemy/(engine|pool)/"),
-    ("asyncpg", r"asyncpg/"),
-    ("pydantic", r"pydantic"),
-    ("FastAPI dependency solving", r"solve_dependencies \("),
-    ("FastAPI routing (match)", r"_IncludedRouter\._match \(|APIRouter\.matches \("),
-    ("JSON serialization of the response", r"serialize_response \(|_prepare_response_content \("),
-)
-
-
-def profile_summary(raw: Path, top: int = 20) -> str:
-    """Shares of samples by group and the heaviest functions of a py-spy raw (collapsed) file."""
-    total = 0
-    inclusive: Counter[str] = Counter()
-    own: Counter[str] = Counter()
-    groups: Counter[str] = Counter()
-    for line in raw.read_text(encoding="utf-8").splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        frames = [shorten(frame) for frame in stack.split(";")]
-        if not frames:
-            continue
-        total += count
-        own[frames[-1]] += count
-        for frame in set(frames):
-            inclusive[frame] += count
-        for label, pattern in PROFILE_GROUPS:
-            if any(re.search(pattern, frame) for frame in frames):
-                groups[label] += count
-    if not total:
-        return "  (no samples)"
-    out = [f"  {total} samples (GIL holder only: CPU of the event loop and of worker threads)"]
-    out += [f"  {100 * groups[label] / total:5.1f}%  {label}" for label, _ in PROFILE_GROUPS]
-    out.append(f"  own time, top {top}:")
-    out += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in own.most_common(top)]
-    return "\n".join(out)
-
-
-def shorten(frame: str) -> str:
-    frame = re.sub(r"\(/\S*?/site-packages/", "(", frame)
-    return re.sub(r"\(/\S*?/lib/python3\.\d+/", "(", frame)
-
-
-def profile_target(
-    server: Server, uv: str, env: Mapping[str, str], seconds: float, load: Callable[[], object]
-) -> Path:
-    """py-spy (GIL holder only, i.e. CPU) on the server while `load()` runs; the raw profile."""
-    project = server.project
-    assert project is not None and server.process is not None
-    install: list[str | Path] = [uv, "pip", "install", "--quiet", "--python", project.python]
-    run([*install, "py-spy"], cwd=project.path, env=env)
-    raw = server.log_path.with_suffix(".profile.txt")
-    sampler = subprocess.Popen(
-        [
-            str(project.python.parent / "py-spy"),
-            "record",
-            "--pid",
-            str(server.process.pid),
-            "--duration",
-            str(max(1, round(seconds))),
-            "--rate",
-            "200",
-            "--gil",
-            "--format",
-            "raw",
-            "--output",
-            str(raw),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    load()
-    sampler.wait(timeout=seconds + 60)
-    return raw
 
 
 def warm_cache(url: str, ids: Sequence[str], token: str, workers: int = 8) -> None:
@@ -659,9 +575,6 @@ def warm_cache(url: str, ids: Sequence[str], token: str, workers: int = 8) -> No
         list(pool.map(read, [ids[start::workers] for start in range(workers)]))
 
 
-# --- Main --------------------------------------------------------------------------------------
-
-
 def login(url: str) -> str:
     """An access token for the bench user, through the service's login endpoint."""
     form = urllib.parse.urlencode({"username": EMAIL, "password": PASSWORD}).encode()
@@ -677,13 +590,438 @@ def login(url: str) -> str:
     return token
 
 
+# --- Figures -----------------------------------------------------------------------------------
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+@dataclass
+class Row:
+    """The runs of one target at one connection count of a phase, and their ratios to the
+    baseline of the same round."""
+
+    phase: str
+    target: str
+    baseline: str
+    connections: int
+    runs: list[Result]
+    ratios: list[float]
+    db: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return median([run.rate for run in self.runs])
+
+    @property
+    def ratio(self) -> float:
+        return median(self.ratios)
+
+    @property
+    def p50(self) -> float:
+        return median([run.p50_ms for run in self.runs])
+
+    @property
+    def p99(self) -> float:
+        return median([run.p99_ms for run in self.runs])
+
+    @property
+    def timeouts(self) -> int:
+        return sum(run.timeouts for run in self.runs)
+
+    @property
+    def errors(self) -> int:
+        return sum(run.errors for run in self.runs)
+
+    @property
+    def cpu_ms(self) -> float:
+        return median([run.cpu_ms for run in self.runs])
+
+    @property
+    def spread(self) -> str:
+        if self.target == self.baseline or not self.ratios:
+            return ""
+        return f"{min(self.ratios):.2f}-{max(self.ratios):.2f}"
+
+
+def rows_of(
+    results: Sequence[Result], phase: str, baselines: Baselines, counters: Counters
+) -> list[Row]:
+    found = []
+    counts = sorted({r.connections for r in results if r.phase == phase})
+    targets = list(dict.fromkeys(r.target for r in results if r.phase == phase))
+    for count in counts:
+        for target in targets:
+            baseline = baselines[phase][target]
+            base = {
+                r.round: r.rate
+                for r in results
+                if r.phase == phase and r.target == baseline and r.connections == count
+            }
+            runs = [
+                r
+                for r in results
+                if r.phase == phase and r.target == target and r.connections == count
+            ]
+            ratios = [r.rate / base[r.round] for r in runs if base.get(r.round)]
+            if runs:
+                db = counters.get((target, count), {})
+                found.append(Row(phase, target, baseline, count, runs, ratios, db))
+    return found
+
+
+Counters = Mapping[tuple[str, int], dict[str, float]]
+Baselines = Mapping[str, Mapping[str, str]]  # phase -> target -> the target it is compared with
+
+
+@dataclass
+class Goal:
+    what: str
+    target: str
+    measured: str
+    goal: str
+    met: bool
+
+
+@dataclass
+class Figures:
+    """Everything one run measured."""
+
+    results: list[Result] = field(default_factory=list)
+    counters: dict[tuple[str, int], dict[str, float]] = field(default_factory=dict)
+    startup: dict[str, list[float]] = field(default_factory=dict)  # target -> seconds per start
+    memory: dict[str, list[float]] = field(default_factory=dict)  # target -> RSS MiB samples
+    bare_rss: float = 0.0  # the bare app's RSS MiB, for scale
+    storm_logins: dict[str, Result] = field(default_factory=dict)  # target -> the logins' run
+    load: list[tuple[str, float]] = field(default_factory=list)  # (when, 1-minute load)
+    # The rate limiter's pairs: service with limits -> (its store, its twin without limits).
+    limits: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def goals(figures: Figures, baselines: Baselines, low: int, high: int) -> list[Goal]:
+    found: list[Goal] = []
+    reads = rows_of(figures.results, "read", baselines, figures.counters)
+    by_key = {(row.target, row.connections): row for row in reads}
+    for row in reads:
+        if row.connections != low or row.target == row.baseline:
+            continue
+        cache = row.target.split("cache=")[1].split()[0]
+        wanted = READ_RATIO.get(cache, 0.6)
+        found.append(
+            Goal(
+                "item reads", row.target, f"{row.ratio:.2f}x", f">= {wanted}x", row.ratio >= wanted
+            )
+        )
+        base = by_key.get((row.baseline, low))
+        if base is not None:
+            factor = row.p99 / base.p99 if base.p99 else 0.0
+            found.append(
+                Goal(
+                    f"p99 at {low}",
+                    row.target,
+                    f"{row.p99:.0f} ms = {factor:.2f}x",
+                    f"<= {P99_FACTOR}x {row.baseline}",
+                    factor <= P99_FACTOR,
+                )
+            )
+        found.append(
+            Goal(f"timeouts at {low}", row.target, str(row.timeouts), "0", row.timeouts == 0)
+        )
+        busy = by_key.get((row.target, high))
+        if busy is not None and high != low:
+            answered = all(run.alive_after for run in busy.runs)
+            enough = busy.rate >= LOCKUP_SHARE * row.rate
+            found.append(
+                Goal(
+                    f"no lock-up at {high}",
+                    row.target,
+                    f"{busy.rate:.0f} req/s, {busy.timeouts} timeouts"
+                    + ("" if answered else ", does NOT answer"),
+                    f">= {LOCKUP_SHARE:.0%} of its rate at {low}, answers",
+                    answered and enough,
+                )
+            )
+    for row in rows_of(figures.results, "live", baselines, {}):
+        if row.target != row.baseline:
+            found.append(
+                Goal(
+                    "/health/live",
+                    row.target,
+                    f"{row.ratio:.2f}x",
+                    f">= {LIVE_RATIO}x {BARE}",
+                    row.ratio >= LIVE_RATIO,
+                )
+            )
+    bare_start = median(figures.startup.get(BARE, []))
+    for target, seconds in figures.startup.items():
+        if target != BARE:
+            started = median(seconds)
+            versus = f" ({started / bare_start:.1f}x {BARE})" if bare_start else ""
+            found.append(
+                Goal(
+                    "start-up to ready",
+                    target,
+                    f"{started:.2f} s{versus}",
+                    f"<= {STARTUP_SECONDS} s",
+                    started <= STARTUP_SECONDS,
+                )
+            )
+    for target, samples in figures.memory.items():
+        first, last = samples[0], samples[-1]
+        growth = (last - first) / first if first else 0.0
+        found.append(
+            Goal(
+                "RSS after the soak",
+                target,
+                f"{last:.0f} MB ({growth:+.0%})"
+                + (f"; {BARE} {figures.bare_rss:.0f} MB" if figures.bare_rss else ""),
+                f"<= {RSS_MB:.0f} MB, growth < {RSS_GROWTH:.0%}",
+                last <= RSS_MB and growth < RSS_GROWTH,
+            )
+        )
+    for row in rows_of(figures.results, "storm", baselines, {}):
+        logins = figures.storm_logins.get(row.target)
+        during = f", {logins.rate:.1f} logins/s" if logins else ""
+        quiet = by_round(figures.results, "quiet", row.target).get(0)
+        without = f" (without the storm: {quiet.p99_ms:.1f} ms)" if quiet else ""
+        found.append(
+            Goal(
+                f"/health/live p99 during {STORM_LOGINS} logins",
+                row.target,
+                f"{row.p99:.1f} ms{without}{during}",
+                f"<= {STORM_P99_MS:.0f} ms",
+                row.p99 <= STORM_P99_MS,
+            )
+        )
+    return found
+
+
+def table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (also readable as plain text)."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *lines, strict=True)]
+    out = ["| " + " | ".join(cell.ljust(w) for cell, w in zip(header, widths, strict=True)) + " |"]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for line in lines:
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    return "\n".join(out)
+
+
+def goals_table(found: Sequence[Goal]) -> str:
+    lines = [
+        [goal.what, goal.target, goal.measured, goal.goal, "yes" if goal.met else "**NO**"]
+        for goal in found
+    ]
+    return table(["goal", "target", "measured", "wanted", "met"], lines)
+
+
+def targets_table(figures: Figures, baselines: Baselines) -> str:
+    lines = []
+    for phase, what in (("read", "GET /api/v1/items/{id}"), ("live", "GET /health/live")):
+        counters = figures.counters if phase == "read" else {}
+        for row in rows_of(figures.results, phase, baselines, counters):
+            ratio = "" if row.target == row.baseline else f"{row.ratio:.2f}x"
+            db = row.db
+            per_request = (
+                f"{db['transactions']:.2f} / {db['users_scans']:.2f} / {db['items_scans']:.2f}"
+                if db
+                else ""
+            )
+            lines.append(
+                [
+                    what,
+                    row.target,
+                    str(row.connections),
+                    f"{row.rate:.0f}",
+                    ratio,
+                    row.spread,
+                    f"{row.p50:.1f} / {row.p99:.1f}",
+                    str(row.timeouts),
+                    str(row.errors),
+                    f"{row.cpu_ms:.2f}",
+                    per_request,
+                ]
+            )
+    header = [
+        "load",
+        "target",
+        "conns",
+        "req/s",
+        "ratio",
+        "(range)",
+        "p50 / p99 ms",
+        "timeouts",
+        "errors",
+        "CPU ms/req",
+        "xact / users / items per req",
+    ]
+    return table(header, lines)
+
+
+def by_round(results: Sequence[Result], phase: str, target: str) -> dict[int, Result]:
+    return {r.round: r for r in results if r.phase == phase and r.target == target}
+
+
+def limits_table(figures: Figures) -> str:
+    """Each store's rate limiter against the same service without limits, per load: the rates,
+    p99s and CPU per request of both and, per round, the difference of CPU time per request (the
+    limiter's cost: steadier than throughput on a shared machine)."""
+    lines = []
+    for with_limits, (store, without) in figures.limits.items():
+        for phase, what in (("limits live", "GET /health/live"), ("limits read", "GET item")):
+            on = by_round(figures.results, phase, with_limits)
+            off = by_round(figures.results, phase, without)
+            rounds = sorted(on.keys() & off.keys())
+            if not rounds:
+                continue
+            extra = [1000 * (on[i].cpu_ms - off[i].cpu_ms) for i in rounds]
+            ratios = [on[i].rate / off[i].rate for i in rounds if off[i].rate]
+            lines.append(
+                [
+                    store,
+                    what,
+                    f"{median([r.rate for r in on.values()]):.0f} / "
+                    f"{median([r.rate for r in off.values()]):.0f}",
+                    f"{median(ratios):.2f}x",
+                    f"{median([r.p99_ms for r in on.values()]):.1f} / "
+                    f"{median([r.p99_ms for r in off.values()]):.1f}",
+                    f"{1000 * median([r.cpu_ms for r in on.values()]):.0f} / "
+                    f"{1000 * median([r.cpu_ms for r in off.values()]):.0f}",
+                    f"{median(extra):+.0f} ({min(extra):+.0f} to {max(extra):+.0f})",
+                ]
+            )
+    header = [
+        "limits' store",
+        "load",
+        "req/s with / without",
+        "ratio",
+        "p99 ms with / without",
+        "CPU µs/req with / without",
+        "limiter µs/req (range)",
+    ]
+    return table(header, lines)
+
+
+def markdown(
+    found: Sequence[Goal],
+    figures: Figures,
+    baselines: Baselines,
+    run_info: Sequence[str],
+    image: str,
+) -> str:
+    missed = [goal for goal in found if not goal.met]
+    verdict = f"{len(found) - len(missed)} of {len(found)} goals met" + (
+        ": missed " + "; ".join(f"{g.what} ({g.target})" for g in missed) if missed else "."
+    )
+    lines = [
+        "# Benchmarks",
+        "",
+        "How fast a generated service (`auth=jwt`) serves, next to the smallest FastAPI apps "
+        "that do the same work on the same machine. This page is written by the template's "
+        "benchmark suite (`uv run nox -s bench`); how the suite works: "
+        "[Testing the template](testing.md#service-benchmark-suite).",
+        "",
+        "## What was measured",
+        "",
+        "- **The services**: `auth=jwt` with each database and cache answer, served by "
+        "`python -m <package> serve --workers 1` in production mode (JSON access log, rate "
+        "limits on with quotas far above the load), each on a database of its own seeded with "
+        "the same items.",
+        "- **The baselines**: *raw asyncpg* and *raw asyncmy*, FastAPI apps with one "
+        "`SELECT … WHERE id` on the driver's own pool and the service's JSON shape, nothing "
+        "else (no token, user check, ORM, middleware or log); *bare FastAPI*, a plain app with "
+        "the same `/health/live` route. Same Python, uvicorn, event loop and worker count.",
+        "- **The loads** ([wrk](https://github.com/wg/wrk)): authenticated "
+        "`GET /api/v1/items/{id}` of random items (a caching service has read every item once "
+        "before its first run, and keeps them: `CACHE_TTL_SECONDS=7200`); `GET /health/live`; "
+        "`/health/live` while 32 clients sign in without a pause (argon2 hashing); the resident "
+        "memory before and after a soak of item reads; the time from a fresh process to its "
+        "first 200 from `/health/ready`; the rate limiter's cost, against the same service "
+        "with `RATE_LIMIT_ENABLED=false`.",
+        "- **Only ratios within one run count.** The targets take turns, their order rotating "
+        "every round, so that the machine's noise hits all of them alike; absolute figures move "
+        "with the machine and its load.",
+        "",
+        *[f"- {line}" for line in run_info],
+        "",
+        "## Goals",
+        "",
+        verdict,
+        "",
+        goals_table(found),
+        "",
+        "## Throughput and latency",
+        "",
+        f"![Throughput and p99 latency of every target]({image})",
+        "",
+        "## Every target",
+        "",
+        "Medians over the rounds; ratio: to the target's baseline in the same round (range: "
+        "over the rounds, the machine's noise); CPU ms/req: the server process's CPU time per "
+        "request, steadier than throughput when other work shares the machine; xact / users / "
+        "items: PostgreSQL's transactions and index scans of the two tables per request.",
+        "",
+        targets_table(figures, baselines),
+        "",
+    ]
+    if figures.limits:
+        lines += [
+            "## Rate limiter overhead",
+            "",
+            "Each store's service against a twin with `RATE_LIMIT_ENABLED=false`, the same load "
+            "on both, interleaved. The API's quota counts requests under `/api/v1` only: on "
+            "`/health/live` the limiter only passes the request on; an item read takes one count "
+            "(in the process with `cache=memory` or `none`, one Redis round trip with "
+            "`cache=redis`). The limiter's cost is the difference of CPU time per request.",
+            "",
+            limits_table(figures),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def plot(figures: Figures, baselines: Baselines, path: Path, low: int) -> bool:
+    """Throughput and p99 per target at the lowest connection count, as a PNG. False without
+    matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    rows = [
+        row
+        for phase in ("read", "live")
+        for row in rows_of(figures.results, phase, baselines, {})
+        if row.connections == low
+    ]
+    labels = [f"{row.target}\n({'items' if row.phase == 'read' else 'live'})" for row in rows]
+    figure, (throughput, latency) = plt.subplots(2, 1, figsize=(11, 8), sharex=True)
+    colours = ["#888888" if row.target == row.baseline else "#2a7ab9" for row in rows]
+    throughput.bar(labels, [row.rate for row in rows], color=colours)
+    throughput.set_ylabel("requests per second")
+    throughput.set_title(f"{low} connections, one uvicorn worker (grey: baselines)")
+    latency.bar(labels, [row.p99 for row in rows], color=colours)
+    latency.set_ylabel("p99 latency, ms")
+    latency.tick_params(axis="x", labelrotation=60, labelsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return True
+
+
+# --- The suite ---------------------------------------------------------------------------------
+
+
 @contextlib.contextmanager
 def workspace(keep: bool, given: Path | None) -> Iterator[Path]:
     if given is not None:
         given.mkdir(parents=True, exist_ok=True)
         yield given
         return
-    path = Path(tempfile.mkdtemp(prefix="bench-read-path-"))
+    path = Path(tempfile.mkdtemp(prefix="bench-suite-"))
     try:
         yield path
     finally:
@@ -693,114 +1031,215 @@ def workspace(keep: bool, given: Path | None) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def default_threads() -> int:
+    # With two threads on a machine of two cores, wrk made its own timeouts (issue 15).
+    return 1 if (os.cpu_count() or 1) <= 2 else 2
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Authenticated item reads of the postgresql/jwt service next to raw asyncpg.",
+        description="The generated service served for real, next to minimal apps.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--cache", nargs="+", default=["memory", "none"], help="cache answers")
+    parser.add_argument("--database", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument(
+        "--cache",
+        nargs="+",
+        default=["memory", "none", "redis"],
+        choices=["memory", "none", "redis"],
+        help="cache answers (redis: with the first database only)",
+    )
+    parser.add_argument(
+        "--release",
+        nargs="*",
+        default=[],
+        metavar="VERSION",
+        help="releases whose PostgreSQL services to add, e.g. 0.1.0 (a tag or a 'Release' commit)",
+    )
     parser.add_argument("--connections", nargs="+", type=int, default=[64, 256])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed load first")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every run")
     parser.add_argument("--items", type=int, default=10_000, help="items in the table")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--threads", type=int, default=default_threads(), help="wrk threads")
     parser.add_argument("--timeout", type=float, default=2.0, help="wrk's request timeout (s)")
-    parser.add_argument("--pool-size", type=int, help="baseline pool [the service's]")
+    parser.add_argument("--starts", type=int, default=5, help="timed start-ups of each target")
+    parser.add_argument("--soak", type=float, default=60.0, help="seconds of load for the RSS")
+    parser.add_argument("--storm", type=float, default=15.0, help="seconds of the login storm")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=PHASES,
+        default=list(PHASES),
+        help="phases to run",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy each service once more")
     parser.add_argument(
         "--warm-cache",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="read every item once through a caching service before each of its runs",
+        help="read every item once through a caching service before its first run",
     )
     parser.add_argument(
         "--project",
         action="append",
         default=[],
-        metavar="CACHE[@TAG]=DIR",
-        help="use an already rendered and synced project instead of rendering (repeatable); "
-        "a tag tells two projects of one cache answer apart, e.g. memory@before=DIR",
+        metavar="[DATABASE/]CACHE[@TAG]=DIR",
+        help="use already rendered and synced projects instead of rendering (repeatable), e.g. "
+        "memory@before=DIR or mysql/none=DIR",
     )
     parser.add_argument("--workdir", type=Path, help="work folder [a temporary one]")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--json", type=Path, help="also write every run's figures here")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--markdown", type=Path, default=DOCS / "benchmarks.md", help="the Markdown page written"
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=DOCS / "images" / "benchmarks.png",
+        help="the PNG plot written",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="write neither the Markdown page nor the plot"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     return parser.parse_args(argv)
 
 
-def check_prerequisites(admin_url: str) -> None:
+def check_prerequisites(databases: Sequence[str], caches: Sequence[str]) -> None:
     if shutil.which("wrk") is None:
         raise fail(
-            "wrk is not installed; it generates the load. Install it from your system's "
+            "wrk is not installed; it generates the load. `uv run nox -s bench` installs it "
+            "where it can (as root, with apt-get); otherwise install it from your system's "
             "packages (Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install wrk`)."
         )
-    admin = urllib.parse.urlsplit(admin_url)
-    address = (admin.hostname or "127.0.0.1", admin.port or 5432)
-    try:
-        socket.create_connection(address, timeout=3).close()
-    except OSError as error:
-        raise fail(f"PostgreSQL is not reachable at {address[0]}:{address[1]}: {error}") from None
+    servers = [
+        (name, ENGINES[name].admin_url, f"set {ENGINES[name].admin_variable}", "--database")
+        for name in databases
+    ]
+    if "redis" in caches:
+        servers.append(("Redis", redis_url(), f"set {REDIS_VARIABLE}", "--cache"))
+    for name, url, setting, option in servers:
+        parts = urllib.parse.urlsplit(url)
+        address = (parts.hostname or "127.0.0.1", parts.port or DEFAULT_PORTS[parts.scheme])
+        try:
+            socket.create_connection(address, timeout=3).close()
+        except OSError as error:
+            raise fail(
+                f"{name} is not reachable at {address[0]}:{address[1]} ({error}): start it, or "
+                f"{setting}, or leave it out with {option}"
+            ) from None
 
 
-class Bench:
-    """One run: projects, databases, servers, load, report; everything it started, it stops."""
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "redis": 6379}
 
-    def __init__(self, args: argparse.Namespace, workdir: Path, admin_url: str) -> None:
+
+def load_average() -> float:
+    with contextlib.suppress(OSError):
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    return 0.0
+
+
+class Suite:
+    """One run: projects, databases, servers, phases, report; everything it started, it stops."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
         self.args = args
         self.workdir = workdir
-        self.admin_url = admin_url
         self.uv = find_uv()
         self.env = environment.step_environment({})
+        # The servers write the bytecode of the service's own modules, as a deployed one has it.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.logs = workdir / "logs"
+        self.logs.mkdir(exist_ok=True)
+        self.projects: list[Project] = []
         self.servers: list[Server] = []
-        self.databases: Databases | None = None
-        self.database_of: dict[str, str] = {}  # server name -> its database
-        self.token = ""
-        self.ids_file = workdir / "ids.txt"
+        self.databases: dict[str, Databases] = {}
+        self.database_of: dict[str, str] = {}  # target -> its PostgreSQL database (counters)
+        self.service_env: dict[str, str] = {}
+        self.ids: dict[str, Path] = {}  # engine -> ids file
+        self.figures = Figures()
+        self.warmed: set[str] = set()  # caching services that have read every item
+        self.prefix = "bench_" + secrets.token_hex(5)
+        self.redis_prefix = f"{self.prefix}:"
 
-    def projects(self) -> list[Project]:
-        if not self.args.project:
-            return render_projects(self.args.cache, self.workdir, self.uv, self.env)
-        projects = []
-        for spec in self.args.project:
-            cache, _, directory = spec.partition("=")
-            projects.append(Project(cache, Path(directory).resolve()))
-        return projects
+    # -- set-up
 
     def prepare(self) -> None:
-        """Render; create, migrate and seed a database and a copy per target; start the servers;
-        log in."""
-        projects = self.projects()
-        first = projects[0]
-        databases = self.databases = Databases(first.python, self.admin_url)
-        original = databases.create(self.env, "seed")
-        log(f"databases {databases.prefix}_*")
-        service_env = {
+        self.projects = render_projects(self.args, self.workdir, self.uv, self.env)
+        self.service_env = {
             **self.env,
             "ENVIRONMENT": "production",
             "ALLOWED_HOSTS": "127.0.0.1",  # production refuses to answer any Host
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ACCESS_TOKEN_EXPIRE_MINUTES": "720",  # outlives the run
+            "CACHE_TTL_SECONDS": "7200",  # so do the cached items (warm_cache)
+            # The limits stay on (their cost is the service's), far above what one client sends.
+            "RATE_LIMIT_API": "1000000/minute",
+            "RATE_LIMIT_LOGIN_PER_ADDRESS": "1000000/minute",
+            "RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000000/minute",
         }
-        setup_env = {**service_env, "DATABASE_URL": databases.sqlalchemy_url(original)}
+        for name in dict.fromkeys(project.database for project in self.projects):
+            self.prepare_engine(ENGINES[name])
+        if {"live", "memory", "startup", "storm"} & set(self.args.only):
+            python = self.projects[0].python
+            self.servers.append(
+                Server(
+                    BARE,
+                    [str(python), SAFE_PATH, str(HERE / "bare_fastapi.py"), "--port", "{port}"],
+                    HERE,
+                    dict(self.env),
+                    self.logs / "bare.log",
+                )
+            )
+        for server in self.servers:
+            server.start()
+        for server in self.servers:
+            server.wait_ready()
+        for server in self.servers:
+            if server.project is not None:
+                server.token = login(server.url)
+        log(f"load average after set-up: {load_average():.2f}")
+
+    def prepare_engine(self, engine: Engine) -> None:
+        projects = [project for project in self.projects if project.database == engine.name]
+        first = projects[0]
+        databases = self.databases[engine.name] = Databases(engine, first.python, self.prefix)
+        original = databases.create(self.env, "seed")
+        setup_env = {**self.service_env, "DATABASE_URL": databases.url(original)}
         run([first.python, "-m", PACKAGE, "migrate"], cwd=first.path, env=setup_env)
         create_user = ["-m", PACKAGE, "create-admin", "--email", EMAIL, "--password", PASSWORD]
         run([first.python, *create_user], cwd=first.path, env=setup_env)
-        databases.support(self.env, "seed", original, EMAIL, str(self.args.items), self.ids_file)
-        pool_size = self.args.pool_size or pool_capacity(first, setup_env)
+        ids = self.ids[engine.name] = self.workdir / f"ids-{engine.name}.txt"
+        databases.support(self.env, "seed", original, EMAIL, str(self.args.items), ids)
+        log(f"{engine.name}: databases {self.prefix}_*, {self.args.items} items")
 
-        logs = self.workdir / "logs"
-        logs.mkdir(exist_ok=True)
-        copy = databases.create(self.env, "baseline", template=original)
-        self.database_of[BASELINE] = copy
-        baseline_env = {**self.env, "BENCH_DATABASE_URL": databases.url(copy)}
+        def database_for(target: str) -> str:
+            if engine.name != "postgresql":
+                return original  # MySQL copies no database: every target reads the original
+            suffix = re.sub(r"[^a-z0-9_]", "_", target.lower())
+            copy = databases.create(self.env, suffix, template=original)
+            self.database_of[target] = copy
+            return copy
+
+        pool_size = 10  # the services' DATABASE_POOL_SIZE default, in both releases
+        baseline_db = database_for(engine.baseline)
+        baseline_env = {
+            **self.env,
+            engine.admin_variable: engine.admin_url,
+            "BENCH_POOL_SIZE": str(pool_size),
+            "BENCH_DATABASE_URL": with_database(engine.admin_url, baseline_db),
+            "BENCH_DATABASE": baseline_db,
+        }
         self.servers.append(
             Server(
-                BASELINE,
-                [str(first.python), str(SUPPORT), "serve", "--port", "{port}"],
+                engine.baseline,
+                [str(first.python), SAFE_PATH, str(engine.support), "serve", "--port", "{port}"],
                 HERE,
-                {**baseline_env, "BENCH_POOL_SIZE": str(pool_size)},
-                logs / "baseline.log",
+                baseline_env,
+                self.logs / f"{engine.baseline.replace(' ', '-')}.log",
+                engine=engine.name,
             )
         )
         serve = [
@@ -815,149 +1254,440 @@ class Bench:
             "1",
         ]
         for project in projects:
-            suffix = re.sub(r"[^a-z0-9_]", "_", f"cache_{project.label}".lower())
-            copy = databases.create(self.env, suffix, template=original)
-            self.database_of[project.name] = copy
+            database = database_for(project.name)
+            slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-")
             self.servers.append(
                 Server(
                     project.name,
                     [str(project.python), *serve],
                     project.path,
-                    {**service_env, "DATABASE_URL": databases.sqlalchemy_url(copy)},
-                    logs / f"service-{suffix}.log",  # by answer: --project dirs may share a name
+                    {
+                        **self.service_env,
+                        "DATABASE_URL": databases.url(database),
+                        **self.redis_env(project),
+                    },
+                    self.logs / f"{slug}.log",
+                    engine=engine.name,
                     project=project,
+                    ready_path="/health/ready",
                 )
             )
-        for server in self.servers:
-            server.start()
-        for server in self.servers:
-            server.wait_ready("/health/live")
-        self.token = login(self.servers[1].url)
-        log(f"{self.args.items} items; baseline pool: {pool_size} connections")
 
-    def load(self, server: Server, connections: int, seconds: float) -> dict[str, float]:
+    def redis_env(self, project: Project) -> dict[str, str]:
+        """A cache=redis service's server, and the run's key prefix (deleted at the end)."""
+        if project.cache != "redis":
+            return {}
+        return {"REDIS_URL": redis_url(), "REDIS_KEY_PREFIX": self.redis_prefix}
+
+    def baselines(self) -> dict[str, dict[str, str]]:
+        """Item reads are compared with the engine's raw app, liveness with the bare app."""
+        read = {server.name: ENGINES[server.engine].baseline for server in self.readers()}
+        live = {server.name: BARE for server in self.services()} | {BARE: BARE}
+        return {"read": read, "live": live, "storm": live}
+
+    def readers(self) -> list[Server]:
+        return [server for server in self.servers if server.engine]
+
+    def services(self) -> list[Server]:
+        return [server for server in self.servers if server.project is not None]
+
+    def load(
+        self, server: Server, connections: int, seconds: float, *arguments: str
+    ) -> dict[str, float]:
+        if not arguments:
+            arguments = ("items", str(self.ids[server.engine]), server.token)
         return wrk(
             server.url,
             connections=connections,
             seconds=seconds,
             threads=self.args.threads,
             timeout=self.args.timeout,
-            ids_file=self.ids_file,
-            token=self.token,
+            args=arguments,
         )
 
-    def measure(self, server: Server, connections: int, round_index: int) -> Result:
+    def measure(
+        self, phase: str, server: Server, connections: int, round_index: int, *arguments: str
+    ) -> Result:
         cpu = server.cpu_seconds()
-        figures = self.load(server, connections, self.args.duration)
-        cpu = server.cpu_seconds() - cpu
-        requests = int(figures["requests"])
-        errors = sum(
-            figures[key] for key in ("connect_errors", "read_errors", "write_errors", "non_2xx")
+        figures = self.load(server, connections, self.args.duration, *arguments)
+        result = result_of(phase, server, connections, round_index, figures)
+        result.cpu_ms = 1000 * (server.cpu_seconds() - cpu) / max(result.requests, 1)
+        result.alive_after = server.alive()
+        self.figures.results.append(result)
+        log(
+            f"{phase:<5} c={connections:<4} round {round_index + 1}  {server.name:<34} "
+            f"{result.rate:7.0f} req/s  p99 {result.p99_ms:7.1f} ms  timeouts {result.timeouts}  "
+            f"errors {result.errors}  cpu {result.cpu_ms:.2f} ms/req"
         )
-        return Result(
-            target=server.name,
-            connections=connections,
-            round=round_index,
-            requests=requests,
-            seconds=figures["duration_us"] / 1e6,
-            p50_ms=figures["p50_us"] / 1000,
-            p90_ms=figures["p90_us"] / 1000,
-            p99_ms=figures["p99_us"] / 1000,
-            max_ms=figures["max_us"] / 1000,
-            timeouts=int(figures["timeouts"]),
-            errors=int(errors),
-            cpu_ms=1000 * cpu / max(requests, 1),
-            alive_after=server.alive(),
-        )
+        return result
 
-    def counters(self) -> dict[str, dict[str, int]]:
-        """Every target database's counters, once PostgreSQL has published them all."""
-        assert self.databases is not None
-        time.sleep(STATS_SETTLE_SECONDS)
-        return self.databases.stats(self.env, list(self.database_of.values()))
+    def interleaved(self, targets: Sequence[Server], each: Callable[[Server, int], object]) -> None:
+        for round_index in range(self.args.rounds):
+            shift = round_index % len(targets)
+            for server in [*targets[shift:], *targets[:shift]]:
+                each(server, round_index)
 
-    def rounds(self) -> tuple[list[Result], dict[tuple[str, int], dict[str, float]]]:
-        """Every connection count in turn: `--rounds` rounds of every target, the order rotating
-        each round; PostgreSQL's counters of each target's database around them."""
-        for server in self.servers:
+    def note_load(self, when: str) -> None:
+        self.figures.load.append((when, load_average()))
+
+    # -- phases
+
+    def phase_read(self) -> None:
+        targets = self.readers()
+        for server in targets:
             log(f"warm-up {server.name}")
             self.load(server, min(self.args.connections), self.args.warmup)
-        results: list[Result] = []
-        counters: dict[tuple[str, int], dict[str, float]] = {}
-        before = self.counters()
+            self.warm_cache(server)  # before the counters are read: they count the runs alone
+        databases = self.databases.get("postgresql")
+        names = list(self.database_of.values())
+        before = self.counters(databases, names)
         for connections in self.args.connections:
-            for round_index in range(self.args.rounds):
-                shift = round_index % len(self.servers)
-                for server in self.servers[shift:] + self.servers[:shift]:
-                    self.warm_cache(server)
-                    result = self.measure(server, connections, round_index)
-                    results.append(result)
-                    log(
-                        f"c={connections:<4} round {round_index + 1}  {server.name:<22} "
-                        f"{result.rate:7.0f} req/s  p99 {result.p99_ms:7.1f} ms  "
-                        f"timeouts {result.timeouts}  errors {result.errors}  "
-                        f"cpu {result.cpu_ms:.2f} ms/req"
-                    )
-            after = self.counters()
-            for server in self.servers:
-                name = self.database_of[server.name]
+
+            def read(server: Server, round_index: int, connections: int = connections) -> None:
+                self.measure("read", server, connections, round_index)
+
+            self.interleaved(targets, read)
+            after = self.counters(databases, names)
+            for target, name in self.database_of.items():
                 requests = sum(
                     r.requests
-                    for r in results
-                    if r.target == server.name and r.connections == connections
+                    for r in self.figures.results
+                    if r.phase == "read" and r.target == target and r.connections == connections
                 )
-                counters[(server.name, connections)] = db_delta(before[name], after[name], requests)
+                if name in before and name in after:
+                    self.figures.counters[(target, connections)] = db_delta(
+                        before[name], after[name], requests
+                    )
             before = after
-        return results, counters
+
+    def counters(
+        self, databases: Databases | None, names: Sequence[str]
+    ) -> dict[str, dict[str, int]]:
+        """Every target database's counters, once PostgreSQL has published them all."""
+        if databases is None or not names:
+            return {}
+        time.sleep(STATS_SETTLE_SECONDS)
+        return databases.stats(self.env, names)
 
     def warm_cache(self, server: Server) -> None:
-        """Before each run of a caching service: every item read once, as it has them after
-        serving this load without a pause. (The targets take turns, so a cache's entries would
-        otherwise expire while the others run: 60 s of TTL against 10,000 ids read a few hundred
-        times a second.)"""
+        """Once per caching service, before its first run: every item read once, as a service
+        that has served this load for a while has them. Entries outlive the run
+        (CACHE_TTL_SECONDS): the targets take turns, and with the default minute a cache would
+        go cold while the others run."""
         if server.project is None or server.project.cache == "none" or not self.args.warm_cache:
             return
-        warm_cache(server.url, self.ids_file.read_text().split(), self.token)
+        if server.name in self.warmed:
+            return
+        warm_cache(server.url, self.ids[server.engine].read_text().split(), server.token)
+        self.warmed.add(server.name)
+
+    def bare(self) -> Server | None:
+        return next((server for server in self.servers if server.name == BARE), None)
+
+    def phase_live(self) -> None:
+        bare = self.bare()
+        assert bare is not None  # started for this phase (prepare)
+        targets = [bare, *self.services()]
+        connections = min(self.args.connections)
+        for server in targets:
+            self.load(server, connections, self.args.warmup, "get", "/health/live")
+
+        def live(server: Server, round_index: int) -> None:
+            self.measure("live", server, connections, round_index, "get", "/health/live")
+
+        self.interleaved(targets, live)
+
+    def phase_limits(self) -> None:
+        """The rate limiter's cost per request: the service of each store (cache=memory: counts
+        in the process; cache=redis: in Redis, one round trip) against a twin of it with
+        RATE_LIMIT_ENABLED=false, on `/health/live` (never limited: the limiter only passes it
+        on) and on item reads (each one counts against the client's API quota)."""
+        stores = {"memory": "in-process", "redis": "Redis"}
+        engine = self.projects[0].database
+        pairs = [
+            (server, self.twin_without_limits(server))
+            for server in self.services()
+            if server.project is not None
+            and not server.project.tag
+            and server.project.database == engine
+            and server.project.cache in stores
+        ]
+        connections = min(self.args.connections)
+
+        def live(server: Server, round_index: int) -> None:
+            arguments = ("get", "/health/live")
+            self.measure("limits live", server, connections, round_index, *arguments)
+
+        def read(server: Server, round_index: int) -> None:
+            self.warm_cache(server)
+            self.measure("limits read", server, connections, round_index)
+
+        try:
+            for _, twin in pairs:
+                twin.start()
+            for _, twin in pairs:
+                twin.wait_ready()
+                twin.token = login(twin.url)
+            for on, off in pairs:
+                assert on.project is not None
+                self.figures.limits[on.name] = (stores[on.project.cache], off.name)
+                for server in (on, off):
+                    self.load(server, connections, self.args.warmup, "get", "/health/live")
+                self.interleaved([on, off], live)
+                self.interleaved([on, off], read)
+        finally:
+            for _, twin in pairs:
+                twin.stop()
+
+    def twin_without_limits(self, server: Server) -> Server:
+        return Server(
+            f"{server.name}, no limits",
+            server.command,
+            server.cwd,
+            {**server.env, "RATE_LIMIT_ENABLED": "false"},
+            server.log_path.with_suffix(".no-limits.log"),
+            engine=server.engine,
+            project=server.project,
+            ready_path=server.ready_path,
+        )
+
+    def phase_startup(self) -> None:
+        """Fresh processes of the bare app and of each service, `--starts` times, interleaved;
+        the first start of each is not counted (it writes Python's bytecode caches)."""
+        templates = [
+            server for server in self.servers if server.project is not None or server.name == BARE
+        ]
+        for server in templates:
+            self.start_once(server)
+        for _ in range(self.args.starts):
+            for server in templates:
+                seconds = self.start_once(server)
+                self.figures.startup.setdefault(server.name, []).append(seconds)
+                log(f"start-up {server.name:<34} {seconds:.3f} s")
+
+    def start_once(self, template: Server) -> float:
+        server = Server(
+            template.name,
+            template.command,
+            template.cwd,
+            template.env,
+            template.log_path.with_suffix(".starts.log"),
+            ready_path=template.ready_path,
+        )
+        started = time.perf_counter()
+        server.start()
+        try:
+            server.wait_ready(poll=0.005)
+            return time.perf_counter() - started
+        finally:
+            server.stop()
+
+    def phase_memory(self) -> None:
+        """RSS of each service before and during `--soak` s of item reads at the lowest
+        connection count, sampled every second; the bare app's, for scale."""
+        connections = min(self.args.connections)
+        bare = self.bare()
+        if bare is not None:
+            self.figures.bare_rss = bare.rss_mb()
+        for server in self.services():
+            self.warm_cache(server)
+            samples = [server.rss_mb()]
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                running = pool.submit(self.load, server, connections, self.args.soak)
+                while not running.done():
+                    time.sleep(1.0)
+                    samples.append(server.rss_mb())
+                running.result()
+            samples.append(server.rss_mb())
+            self.figures.memory[server.name] = samples
+            log(f"memory {server.name:<34} {samples[0]:.1f} -> {samples[-1]:.1f} MiB")
+
+    def phase_storm(self) -> None:
+        """`/health/live` at STORM_PROBES connections while STORM_LOGINS clients sign in, and
+        the same probes just before without them (what the machine gives without a storm)."""
+        probe = functools.partial(
+            wrk,
+            connections=STORM_PROBES,
+            seconds=self.args.storm,
+            threads=1,
+            timeout=self.args.timeout,
+            args=("get", "/health/live"),
+        )
+        for server in self.services():
+            if server.project is not None and server.project.cache != self.args.cache[0]:
+                continue  # the logins do not read the cache: one service per release will do
+            quiet = result_of("quiet", server, STORM_PROBES, 0, probe(server.url))
+            self.figures.results.append(quiet)
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                logins = pool.submit(
+                    wrk,
+                    server.url,
+                    connections=STORM_LOGINS,
+                    seconds=self.args.storm + 2,
+                    threads=1,
+                    timeout=30.0,
+                    args=("login", EMAIL, PASSWORD),
+                )
+                time.sleep(1.0)  # the storm is on
+                probes = result_of("storm", server, STORM_PROBES, 0, probe(server.url))
+                storm = result_of("logins", server, STORM_LOGINS, 0, logins.result())
+            self.figures.results.append(probes)
+            self.figures.storm_logins[server.name] = storm
+            log(
+                f"storm {server.name:<34} /health/live p99 {probes.p99_ms:.1f} ms (without the "
+                f"storm {quiet.p99_ms:.1f} ms); logins {storm.rate:.1f}/s, p99 "
+                f"{storm.p99_ms:.0f} ms, non-2xx/errors {storm.errors}"
+            )
 
     def profile(self) -> None:
+        """py-spy on each service during item reads, and on the first one during `/health/live`
+        (what every request pays besides its route)."""
         connections = min(self.args.connections)
-        for server in self.servers:
-            if server.project is None:
-                continue
-            raw = profile_target(
-                server,
-                self.uv,
-                self.env,
-                self.args.duration,
-                functools.partial(self.load, server, connections, self.args.duration + 2),
+        runs: list[tuple[Server, str, tuple[str, ...]]]
+        runs = [(server, "items", ()) for server in self.services()]
+        runs += [(server, "live", ("get", "/health/live")) for server in self.services()[:1]]
+        for server, what, arguments in runs:
+            assert server.project is not None and server.process is not None
+            self.warm_cache(server)
+            raw = server.log_path.with_suffix(f".profile-{what}.txt")
+            seconds = self.args.duration
+            profiling.profile_target(
+                server.process.pid,
+                server.project.python,
+                raw,
+                seconds,
+                functools.partial(self.load, server, connections, seconds + 2, *arguments),
+                lambda command: run([self.uv, *command], cwd=REPO, env=self.env),
             )
-            print(f"\nProfile of {server.name} at {connections} connections ({raw}):")
-            print(profile_summary(raw))
+            print(f"\nProfile of {server.name}, {what}, at {connections} connections ({raw}):")
+            print(profiling.profile_summary(raw))
+
+    def run_phases(self) -> None:
+        self.note_load("start")
+        for phase in PHASES:
+            if phase in self.args.only:
+                log(f"phase {phase} (load average {load_average():.2f})")
+                getattr(self, f"phase_{phase}")()
+                self.note_load(f"after {phase}")
 
     def close(self) -> None:
         for server in self.servers:
             server.stop()
-        if self.databases is not None:
-            self.databases.drop_all(self.env)
+        for databases in self.databases.values():
+            databases.drop_all(self.env)
+        redis_projects = [project for project in self.projects if project.cache == "redis"]
+        if redis_projects:
+            deleted = run(
+                [
+                    redis_projects[0].python,
+                    SAFE_PATH,
+                    HERE / "redis_keys.py",
+                    "delete",
+                    self.redis_prefix,
+                ],
+                cwd=HERE,
+                env={**self.env, REDIS_VARIABLE: redis_url()},
+            )
+            log(f"deleted {deleted.strip()} Redis keys {self.redis_prefix}*")
+
+    # -- report
+
+    def report(self) -> bool:
+        baselines = self.baselines()
+        low, high = min(self.args.connections), max(self.args.connections)
+        found = goals(self.figures, baselines, low, high)
+        info = self.run_info()
+        print()
+        print("\n".join(info))
+        print()
+        print(goals_table(found))
+        print()
+        print(targets_table(self.figures, baselines))
+        if self.figures.limits:
+            print()
+            print(limits_table(self.figures))
+        if not self.args.no_write:
+            image = os.path.relpath(self.args.plot, self.args.markdown.parent)
+            page = markdown(found, self.figures, baselines, info, image)
+            self.args.markdown.write_text(page, encoding="utf-8")
+            log(f"wrote {self.args.markdown}")
+            if plot(self.figures, baselines, self.args.plot, low):
+                log(f"wrote {self.args.plot}")
+            else:
+                log("no plot: matplotlib is missing (uv run --group bench …)")
+        if self.args.json:
+            data = {
+                "results": [asdict(r) | {"rate": r.rate} for r in self.figures.results],
+                "startup": self.figures.startup,
+                "memory": self.figures.memory,
+                "goals": [asdict(goal) for goal in found],
+            }
+            self.args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        return all(goal.met for goal in found)
+
+    def run_info(self) -> list[str]:
+        """When, on what and how: one line each."""
+        commit = git("rev-parse", "--short", "HEAD").strip()
+        dirty = git("status", "--porcelain", "template").strip()
+        loads = ", ".join(f"{value:.2f} {when}" for when, value in self.figures.load)
+        args = self.args
+        return [
+            f"**Run**: {datetime.date.today():%d %B %Y}, template at {commit}"
+            + (" with uncommitted changes" if dirty else ""),
+            f"**Machine**: {machine()}; services on Python {python_version(self.projects[0])}",
+            f"**Load average** (1 min, other work on the machine included): {loads}",
+            f"**Settings**: wrk with {args.threads} thread(s) and a {args.timeout:g} s timeout; "
+            f"{args.rounds} rounds of {args.duration:g} s per target and connection count; "
+            f"{args.items} items; start-up: median of {args.starts} starts; soak {args.soak:g} s; "
+            f"login storm {args.storm:g} s",
+        ]
+
+
+def machine() -> str:
+    """The CPU, its cores, the memory and the kernel (Linux /proc; less elsewhere)."""
+    model = platform.processor() or platform.machine()
+    memory = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f", {int(line.split()[1]) / 2**20:.0f} GiB of memory"
+                break
+    return f"{model}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
+
+
+def python_version(project: Project) -> str:
+    config = project.path / ".venv" / "pyvenv.cfg"
+    for line in config.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in ("version", "version_info"):
+            return value.strip()
+    return "?"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    admin_url = plain_url(os.environ.get("BENCH_ADMIN_URL", DEFAULT_ADMIN_URL))
-    check_prerequisites(admin_url)
+    projects = [parse_project(spec) for spec in args.project]
+    if projects:
+        check_prerequisites(
+            sorted({project.database for project in projects}),
+            [project.cache for project in projects],
+        )
+    else:
+        check_prerequisites(args.database, args.cache)
     with workspace(args.keep, args.workdir) as workdir:
-        bench = Bench(args, workdir, admin_url)
+        suite = Suite(args, workdir)
         try:
-            bench.prepare()
-            results, counters = bench.rounds()
-            met = report(results, counters, [server.name for server in bench.servers], args)
-            if args.json:
-                rows = [asdict(result) | {"rate": result.rate} for result in results]
-                args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+            suite.prepare()
+            suite.run_phases()
+            met = suite.report()
             if args.profile:
-                bench.profile()
+                suite.profile()
         finally:
-            bench.close()
+            suite.close()
     return 1 if args.check and not met else 0
 
 

@@ -2,11 +2,12 @@
 
 Nothing here lists questions or combinations by hand. The axes are copier.yml's questions with a
 finite set of answers. The primary ones are those that choose a part of the service which `none`
-leaves out (auth, database, cache, task_queue): their product is put through Copier's own
-questionnaire (``Worker._ask``: the same parsing, choice checks, ``when:`` conditions and
-validators as ``copier copy --defaults --data ...``), and what Copier refuses is left out, with
-Copier's message kept as the reason. Adding a choice to copier.yml adds its variants; deleting a
-validator adds the combinations it used to refuse.
+leaves out (auth, database, cache, task_queue), and those asked only for some answers (`when:`,
+e.g. broker, asked only with a queue), which choose how such a part is built. Their product is put
+through Copier's own questionnaire (``Worker._ask``: the same parsing, choice checks, ``when:``
+conditions and validators as ``copier copy --defaults --data ...``), and what Copier refuses is
+left out, with Copier's message kept as the reason. Adding a choice to copier.yml adds its
+variants; deleting a validator adds the combinations it used to refuse.
 
 Secondary axes (every other question with a finite set of answers, e.g. ``python_version``) are not
 multiplied in: each variant takes its default, except that non-default values are spread round-robin
@@ -49,9 +50,10 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def is_primary(values: Sequence[Answer]) -> bool:
-    """Whether an axis with these values is primary: one of them is `none`."""
-    return any(format_value(value) == NONE for value in values)
+def is_primary(values: Sequence[Answer], conditional: bool = False) -> bool:
+    """Whether an axis with these values is primary: one of them is `none`, or the question is
+    asked only for some answers (`conditional`: it has a `when:`)."""
+    return conditional or any(format_value(value) == NONE for value in values)
 
 
 @dataclass(frozen=True)
@@ -247,7 +249,12 @@ def _axes(asker: Questionnaire, defaults: Mapping[str, Any]) -> list[Axis]:
         else:
             continue  # free text: every variant takes its default
         axes.append(
-            Axis(name=name, values=values, default=defaults.get(name), primary=is_primary(values))
+            Axis(
+                name=name,
+                values=values,
+                default=defaults.get(name),
+                primary=is_primary(values, conditional="when" in details),
+            )
         )
     return axes
 

@@ -29,8 +29,11 @@ DATABASE_NAME = "TEST_DATABASE_NAME"
 # URL of the Redis server (variants that use Redis). The tests keep their keys under a prefix made
 # of TEST_RUN_ID (and the pytest-xdist worker) and delete them; they never flush the database.
 REDIS_URL = "TEST_REDIS_URL"
+# URL of the RabbitMQ server (broker=rabbitmq variants). The tests use queues and exchanges named
+# after TEST_RUN_ID (and the pytest-xdist worker) and delete them.
+RABBITMQ_URL = "TEST_RABBITMQ_URL"
 
-VARIANT_VARIABLES = (RUN_ID, DATABASE_ADMIN_URL, DATABASE_NAME, REDIS_URL)
+VARIANT_VARIABLES = (RUN_ID, DATABASE_ADMIN_URL, DATABASE_NAME, REDIS_URL, RABBITMQ_URL)
 
 # --- Variables the matrix itself reads -----------------------------------------------------------
 
@@ -71,6 +74,9 @@ SERVICES = {
         "mysql", "127.0.0.1", 3306, "mysql+asyncmy://root@127.0.0.1:3306/mysql", DATABASE_ADMIN_URL
     ),
     "redis": Service("redis", "127.0.0.1", 6379, "redis://127.0.0.1:6379/0", REDIS_URL),
+    "rabbitmq": Service(
+        "rabbitmq", "127.0.0.1", 5672, "amqp://guest:guest@127.0.0.1:5672/", RABBITMQ_URL
+    ),
 }
 
 # Inherited variables that would leak the caller's setup into a variant's checks: the repo's own
@@ -105,6 +111,7 @@ SCRUBBED = (
     "FORCE_COLOR",
     "DATABASE_URL",
     "REDIS_URL",
+    "BROKER_URL",
     "ENVIRONMENT",
     "SECRET_KEY",
     *VARIANT_VARIABLES,

@@ -1,0 +1,44 @@
+"""The `create-admin` command: an admin account to sign in with, on a new database or an old one."""
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+
+def create_admin(args: argparse.Namespace, settings: "Settings") -> int:
+    # Imported when the command runs, not for every command line (`serve` included).
+    from ..db.database import Database
+    from ..db.errors import exit_when_out_of_reach
+    from .service import create_admin as create_admin_user
+
+    password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
+    if not password:
+        if not sys.stdin.isatty():
+            print("No password: pass --password, set ADMIN_PASSWORD, or run in a terminal.")
+            return 2
+        password = getpass.getpass("Password for the admin: ")
+
+    async def run() -> str:
+        async with Database(settings) as database:
+            user = await create_admin_user(database, settings, args.email, password)
+            return user.email
+
+    with exit_when_out_of_reach(settings.database_url):
+        email = asyncio.run(run())
+    print(f"Admin {email} is ready.")
+    return 0
+
+
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("create-admin", help="create or promote an admin user")
+    parser.add_argument("--email", required=True, help="the admin's e-mail address")
+    parser.add_argument(
+        "--password", help="the admin's password (default: ADMIN_PASSWORD, else a prompt)"
+    )
+    parser.set_defaults(handler=create_admin)

@@ -902,6 +902,19 @@ def limits_table(figures: Figures) -> str:
     return table(header, lines)
 
 
+def goals_verdict(found: Sequence[Goal]) -> str:
+    """`N of M goals met`, and the missed ones by goal: `missed: /health/live (a, b); …`."""
+    missed: dict[str, list[str]] = {}
+    for goal in found:
+        if not goal.met:
+            missed.setdefault(goal.what, []).append(goal.target)
+    met = sum(goal.met for goal in found)
+    if not missed:
+        return f"{met} of {len(found)} goals met."
+    by_goal = "; ".join(f"{what} ({', '.join(targets)})" for what, targets in missed.items())
+    return f"{met} of {len(found)} goals met; missed: {by_goal}."
+
+
 def markdown(
     found: Sequence[Goal],
     figures: Figures,
@@ -909,17 +922,15 @@ def markdown(
     run_info: Sequence[str],
     image: str,
 ) -> str:
-    missed = [goal for goal in found if not goal.met]
-    verdict = f"{len(found) - len(missed)} of {len(found)} goals met" + (
-        ": missed " + "; ".join(f"{g.what} ({g.target})" for g in missed) if missed else "."
-    )
+    verdict = goals_verdict(found)
     lines = [
         "# Benchmarks",
         "",
         "How fast a generated service (`auth=jwt`) serves, next to the smallest FastAPI apps "
         "that do the same work on the same machine. This page is written by the template's "
         "benchmark suite (`uv run nox -s bench`); how the suite works: "
-        "[Testing the template](testing.md#service-benchmark-suite).",
+        "[Testing the template](testing.md#service-benchmark-suite); why a goal is missed and "
+        "what was tried: [the passes of the suite](testing.md#the-latest-pass-the-whole-suite).",
         "",
         "## What was measured",
         "",

@@ -9,7 +9,7 @@
                   it can, needs PostgreSQL, MySQL and Redis (or `-- --database postgresql`,
                   `-- --cache memory none`)
     bench_render  the render-time benchmark (tools/benchmarks/render.py)
-    bench_queue   the task queues' benchmark (tools/benchmarks/queue.py): needs wrk, Redis and
+    bench_queue   the task queues' benchmark (tools/benchmarks/job_queue.py): needs wrk, Redis and
                   RabbitMQ
     docs          mkdocs build --strict
 
@@ -92,10 +92,10 @@ def ensure_wrk(session: nox.Session) -> None:
         if shutil.which("wrk") is not None:
             return
     session.error(
-        "the benchmark suite needs wrk, the HTTP load generator, and cannot install it here "
+        "the benchmarks need wrk, the HTTP load generator, and cannot install it here "
         f"({'not root' if apt_get else 'no apt-get'}): install it from your system's packages "
         "(Debian/Ubuntu: `sudo apt-get install wrk`, macOS: `brew install wrk`), then run "
-        "`uv run nox -s bench` again"
+        f"`uv run nox -s {session.name}` again"
     )
 
 
@@ -108,9 +108,8 @@ def bench_render(session: nox.Session) -> None:
 @nox.session(python=False)
 def bench_queue(session: nox.Session) -> None:
     """Jobs of the generated service over HTTP next to the bare broker clients (not run by CI)."""
-    if shutil.which("wrk") is None:
-        session.error("the queue benchmark needs wrk, the HTTP load generator: install it")
-    run(session, "python", "-m", "tools.benchmarks.queue", *session.posargs)
+    ensure_wrk(session)
+    run(session, "python", "-m", "tools.benchmarks.job_queue", *session.posargs)
 
 
 @nox.session(python=False)

@@ -74,11 +74,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-# Run as a script, Python puts this folder first on sys.path, where a module may share a standard
-# one's name: the repository instead, so that `tools` is importable and the standard library wins.
-if sys.path and Path(sys.path[0]).resolve() == HERE:
-    sys.path[0] = str(REPO)
-elif str(REPO) not in sys.path:
+# Run as a script (`python tools/benchmarks/read_path.py`), `tools` is importable from the
+# repository only.
+if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tools.benchmarks import profiling  # noqa: E402

@@ -1,6 +1,6 @@
 """Task queue benchmark: the generated service's jobs next to the bare broker clients, in one run.
 
-    python -m tools.benchmarks.queue [--queue celery taskiq] [--broker redis rabbitmq]
+    python -m tools.benchmarks.job_queue [--queue celery taskiq] [--broker redis rabbitmq]
         [--seconds 5] [--connections 16] [--jobs 200]
 
 (A module, run from the repository's root: as a script, its name would hide the standard

@@ -48,6 +48,9 @@ AUTH_DEPENDENCIES = {
         "pyjwt>=2.10",
         "python-multipart>=0.0.18",
     ),
+    # httpx fetches the identity provider's keys without blocking the event loop; PyJWT verifies
+    # the tokens (its `crypto` extra: RSA and EC signatures).
+    "oidc": ("httpx>=0.28", "pyjwt[crypto]>=2.10"),
 }
 DEV_DEPENDENCIES = (
     "httpx>=0.28",
@@ -156,7 +159,14 @@ RABBITMQ_SERVER: dict[str, Any] = {
 
 # The auth modes whose callers are principals with roles and scopes (authz/ checks them), and the
 # module of each that turns a request into its principal (`PrincipalDep`).
-PRINCIPAL_MODULES = {"jwt": "accounts.principal", "api_key": "keys.dependencies"}
+PRINCIPAL_MODULES = {
+    "jwt": "accounts.principal",
+    "api_key": "keys.dependencies",
+    "oidc": "oidc.dependencies",
+}
+
+# The generated tests' plugin of each auth mode, whose AUTH_SETTINGS the test settings take.
+AUTH_TEST_PLUGINS = {"jwt": "accounts", "api_key": "api_keys", "oidc": "identity_provider"}
 
 # The settings class each part of the service adds, by the flag that brings the part (the
 # generated settings.py combines them; the core's own settings are the base of each).
@@ -166,6 +176,7 @@ SETTINGS_PARTS = (
     ("has_db", "db.engine", "DatabaseSettings"),
     ("use_api_key", "keys.settings", "ApiKeySettings"),
     (None, "ratelimit.settings", "RateLimitSettings"),
+    ("use_oidc", "oidc.settings", "OidcSettings"),
     ("has_task_queue", "tasks.settings", "TaskSettings"),
     ("redis_cache", "redis.client", "RedisClientSettings"),
     # Last: the settings of the parts that keep data in Redis extend it.
@@ -179,6 +190,8 @@ API_ROUTERS = (
     ("use_jwt", "accounts.router", "auth_router", "auth_router"),
     ("use_jwt", "accounts.router", "users_router", "users_router"),
     ("api_key_db", "keys.router", "router", "api_keys_router"),
+    # No route: its lifespan fetches the identity provider's keys and closes their client.
+    ("use_oidc", "oidc.setup", "router", "identity_provider_router"),
 )
 # The parts that add commands to the command line (__main__.py), by the flag that brings them:
 # (flag, module with add_commands, short name, the commands it adds).
@@ -193,6 +206,7 @@ TEST_PLUGINS = (
     ("has_db", "items"),
     ("use_jwt", "accounts"),
     ("use_api_key", "api_keys"),
+    ("use_oidc", "identity_provider"),
     ("has_cache", "clock"),
     ("has_task_queue", "queue"),
     ("redis_cache", "redis_fixtures"),
@@ -225,6 +239,11 @@ LAYOUT = (
         "API keys: format, hashing, verification, `create-api-key`, listing and revoking",
     ),
     ("api_key_settings", "keys/", "API keys from settings: format, hashing, `create-api-key`"),
+    (
+        "use_oidc",
+        "oidc/",
+        "an OpenID Connect provider's bearer tokens: its keys (cached), checks, claims to principal",
+    ),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
     ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
     ("has_task_queue", "tasks/", "background jobs: the queue, the example job, /jobs"),
@@ -458,6 +477,88 @@ SETTINGS_SECTIONS = (
         ),
     ),
     (
+        "use_oidc",
+        "Identity provider (OpenID Connect)",
+        (
+            (
+                None,
+                "OIDC_ISSUER",
+                "",
+                "the provider's issuer URL, exactly as its tokens name it (`iss`), e.g. "
+                "`https://<keycloak host>/realms/<realm>`; its keys are found at "
+                "`<issuer>/.well-known/openid-configuration`. Empty: the service starts not ready "
+                "and answers tokens with 503 (production refuses to start)",
+            ),
+            (
+                None,
+                "OIDC_AUDIENCE",
+                "",
+                "what the tokens meant for this service name in `aud`, e.g. "
+                "`https://api.example.com` (the API's identifier, or a client id); required like "
+                "OIDC_ISSUER",
+            ),
+            (
+                None,
+                "OIDC_JWKS_URL",
+                "",
+                "the provider's key set (JWKS) URL (empty: the `jwks_uri` of the issuer's "
+                "discovery document)",
+            ),
+            (
+                None,
+                "OIDC_ALGORITHMS",
+                "RS256,ES256",
+                "comma-separated signature algorithms accepted: asymmetric only (RS*, PS*, ES*, "
+                "EdDSA); `none` and HS* are refused",
+            ),
+            (
+                None,
+                "OIDC_LEEWAY_SECONDS",
+                "30",
+                "clock difference with the provider tolerated on `exp`, `nbf` and `iat`",
+            ),
+            (
+                None,
+                "OIDC_SCOPE_CLAIM",
+                "scope",
+                "the claim of the scopes: a space-separated string (`scope`) or a list (`scp`); "
+                "unknown scopes are ignored",
+            ),
+            (
+                None,
+                "OIDC_ROLES_CLAIM",
+                "",
+                "the claim of the roles, a dotted path (`realm_access.roles`, `roles`); a role "
+                "named like a scope grants it, `admin` grants every scope (empty: no roles)",
+            ),
+            (
+                None,
+                "OIDC_JWKS_REFRESH_SECONDS",
+                "300",
+                "the keys are fetched again this often, in the background (no request waits)",
+            ),
+            (
+                None,
+                "OIDC_JWKS_TTL_SECONDS",
+                "3600",
+                "how long the last key set fetched is trusted while the provider is out of "
+                "reach; then tokens get 503 and /health/ready fails",
+            ),
+            (
+                None,
+                "OIDC_JWKS_COOLDOWN_SECONDS",
+                "30",
+                "least time between two fetches that an unknown key id or a failure prompts",
+            ),
+            (
+                None,
+                "OIDC_HTTP_TIMEOUT_SECONDS",
+                "3.0",
+                "the longest a fetch from the provider may take",
+            ),
+        ),
+    ),
+    (
         "has_cache",
         "Cache",
         (
@@ -655,6 +756,7 @@ def derive(
         "use_jwt": auth == "jwt",
         "use_api_key": auth == "api_key",
         "no_auth": auth == "none",
+        "use_oidc": auth == "oidc",
         "has_authz": auth in PRINCIPAL_MODULES,
         "has_cache": cache != "none",
         "memory_cache": cache == "memory",
@@ -719,6 +821,8 @@ def derive(
         "readiness_checks": {
             **({"database": "ok"} if flags["has_db"] else {}),
             **({"cache": "ok"} if flags["redis_cache"] else {}),
+            # The identity provider's signing keys: fetched, or cached and still trusted.
+            **({"identity_provider": "ok"} if flags["use_oidc"] else {}),
             # The queue's broker, and the Redis that keeps its results (BROKER_URL may name
             # another server than REDIS_URL).
             **({"broker": "ok", "results": "ok"} if flags["has_task_queue"] else {}),
@@ -757,6 +861,13 @@ def derive(
             ),
         ],
         "principal_module": PRINCIPAL_MODULES.get(auth, ""),
+        # The test plugin whose AUTH_SETTINGS the test settings take (conftest.py, or
+        # database_fixtures.py with a database): the secret key, the pepper (and without a
+        # database the keys of API_KEYS), the identity provider's issuer and audience.
+        "auth_settings_plugin": AUTH_TEST_PLUGINS.get(auth, ""),
+        # What a request can get from its principal: no valid credential, not the scope; and with
+        # oidc, the identity provider's keys out of reach.
+        "principal_errors": [401, 403, *([503] if flags["use_oidc"] else [])],
         # The type prefix of the service's API keys (keys/format.py): what a secret scanner
         # recognises a leaked key by.
         "api_key_prefix": project_slug.replace("-", "")[:16],
@@ -775,6 +886,16 @@ def derive(
         ),
         f"{command} serve --host 127.0.0.1 --port 8000",
     ]
+    # The last line of the message after copy: what `.env` holds, or what to put in it.
+    facts["env_note"] = (
+        "A random SECRET_KEY was written to .env (gitignored); see"
+        if flags["use_jwt"]
+        else "A random API_KEY_PEPPER was written to .env (gitignored); see"
+        if flags["use_api_key"]
+        else "Set OIDC_ISSUER and OIDC_AUDIENCE (your identity provider's) in .env; see"
+        if flags["use_oidc"]
+        else "See"
+    ) + " .env.example for every setting."
     facts["stack"] = [
         "FastAPI",
         *(
@@ -784,6 +905,7 @@ def derive(
         ),
         *(["JWT authentication with users and roles"] if flags["use_jwt"] else []),
         *(["API keys with scopes"] if flags["use_api_key"] else []),
+        *(["an OpenID Connect provider's bearer tokens, with scopes"] if flags["use_oidc"] else []),
         *(["an in-process cache"] if flags["memory_cache"] else []),
         *(["a Redis cache"] if flags["redis_cache"] else []),
         "rate limits" + (" shared in Redis" if flags["redis_cache"] else " per process"),

@@ -1,5 +1,6 @@
 """Copy-time task: write a gitignored .env, holding a fresh random SECRET_KEY when the service
 signs anything (`--secret-key`), and API_KEY_PEPPER when it hashes API keys (`--api-key-pepper`).
+With `--oidc`, the two settings the user must fill in, empty (an empty value is the default).
 
 Runs in the generated project. Only the secret goes in: every other setting keeps its default from
 the code (listed in .env.example), so changing an answer later with `copier update` never leaves a
@@ -17,6 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HEADER = "# Local settings (gitignored). Every setting, with its default: .env.example\n"
+OIDC_SETTINGS = (
+    "# Your identity provider's (README: Identity provider); until set, the service is not ready.\n"
+    "OIDC_ISSUER=\n"
+    "OIDC_AUDIENCE=\n"
+)
 
 
 def main(argv: Sequence[str] = ()) -> None:
@@ -31,6 +37,8 @@ def main(argv: Sequence[str] = ()) -> None:
             file.write(f"SECRET_KEY={secrets.token_urlsafe(48)}\n")
         if "--api-key-pepper" in argv:
             file.write(f"API_KEY_PEPPER={secrets.token_urlsafe(48)}\n")
+        if "--oidc" in argv:
+            file.write(OIDC_SETTINGS)
 
 
 if __name__ == "__main__":

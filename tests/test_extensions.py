@@ -102,6 +102,8 @@ def test_derived_flags(answers: Answers) -> None:
         ["DATABASE_URL"] if facts["has_db_server"] else []
     )
     assert facts["use_jwt"] is (answers["auth"] == "jwt")
+    assert facts["use_oidc"] is (answers["auth"] == "oidc")
+    assert ("identity_provider" in facts["readiness_checks"]) is facts["use_oidc"]
     assert facts["has_cache"] is (answers["cache"] != "none")
     assert facts["memory_cache"] is (answers["cache"] == "memory")
     assert facts["redis_cache"] is (answers["cache"] == "redis")
@@ -124,7 +126,8 @@ def test_derived_dependencies(answers: Answers) -> None:
     assert ("aiosqlite" in names) is (answers["database"] == "sqlite")
     assert ("asyncpg" in names) is (answers["database"] == "postgresql")
     assert ("asyncmy" in names) is (answers["database"] == "mysql")
-    assert ("pyjwt" in names) is facts["use_jwt"]
+    assert ("pyjwt" in names) is (facts["use_jwt"] or facts["use_oidc"])
+    assert ("httpx" in names) is facts["use_oidc"]  # the identity provider's keys, fetched
     assert ("pwdlib" in names) is facts["use_jwt"]
     queue = full_answers(answers)["task_queue"]
     assert ("celery" in names) is (queue == "celery")
@@ -239,3 +242,14 @@ def test_write_env_writes_no_secret_for_a_service_that_signs_nothing(
     write_env.main([])
     env = (tmp_path / ".env").read_text(encoding="utf-8")
     assert [line for line in env.splitlines() if line and not line.startswith("#")] == []
+
+
+def test_write_env_leaves_the_identity_provider_to_fill_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env.main(["--oidc"])
+    env = (tmp_path / ".env").read_text(encoding="utf-8")
+    # Empty values: the defaults (env_ignore_empty), named where the user fills them in.
+    settings = [line for line in env.splitlines() if line and not line.startswith("#")]
+    assert settings == ["OIDC_ISSUER=", "OIDC_AUDIENCE="]

@@ -156,10 +156,25 @@ def test_auth_jwt_cannot_choose_database_none(questionnaire: Path, tmp_path: Pat
     assert validation.combination_error(answers) == ""
 
 
+def test_auth_oidc_can_choose_database_none(questionnaire: Path, tmp_path: Path) -> None:
+    """An identity provider's tokens need no user table: `none` is a database like the others."""
+    dst = tmp_path / "service"
+    terminal = copy(questionnaire, dst, until="auth")
+    choose(terminal, "auth", [DOWN, DOWN], "oidc")  # jwt -> api_key -> oidc
+    database = choose(terminal, "database", [UP], "none")
+    assert "- none (" not in database, database
+    answer_the_rest(terminal, after="database")
+    assert terminal.finish() == 0, terminal.tail()
+
+    answers = read_answers(dst)
+    assert (answers["auth"], answers["database"], answers["cache"]) == ("oidc", "none", "none")
+    assert validation.combination_error(answers) == ""
+
+
 def test_without_a_database_the_cache_offers_only_none(questionnaire: Path, tmp_path: Path) -> None:
     dst = tmp_path / "service"
     terminal = copy(questionnaire, dst, until="auth")
-    choose(terminal, "auth", [DOWN, DOWN], "none")  # jwt -> api_key -> none
+    choose(terminal, "auth", [DOWN, DOWN, DOWN], "none")  # jwt -> api_key -> oidc -> none
     # With auth=none, `none` is a database like the others: Up wraps to it.
     database = choose(terminal, "database", [UP], "none")
     assert "- none (" not in database, database

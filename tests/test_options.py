@@ -104,16 +104,29 @@ FEATURES = {
             "tests/test_users.py",
             "tests/test_create_admin.py",
         ),
-        dependencies=("pyjwt", "pwdlib"),
+        dependencies=("pwdlib",),
         modules=(
-            "jwt",
             "pwdlib",
             "multipart",
             "email_validator",
             rf"{PACKAGE}\.accounts",
         ),
-        words=("pyjwt", "pwdlib", "argon2", "refresh_token", "access_token", "create-admin"),
+        words=("pwdlib", "argon2", "refresh_token", "access_token", "create-admin"),
         settings=(r"\w*TOKEN\w*", r"JWT_\w*", r"SECRET_KEY", r"PASSWORD_\w*"),
+    ),
+    "pyjwt": Footprint(
+        # Signing its own tokens (jwt), checking an identity provider's (oidc).
+        chosen=lambda answers: answers["auth"] in {"jwt", "oidc"},
+        dependencies=("pyjwt",),
+        modules=("jwt",),
+        words=("pyjwt",),
+    ),
+    "oidc": Footprint(
+        chosen=lambda answers: answers["auth"] == "oidc",
+        paths=(f"src/{PACKAGE}/oidc", "tests/test_oidc.py", "tests/identity_provider.py"),
+        modules=(rf"{PACKAGE}\.oidc",),
+        words=("OIDC_", "identity_provider"),
+        settings=(r"OIDC_\w*",),
     ),
     "jwt-only dependencies": Footprint(
         # Form parsing (OAuth2 password login) and e-mail validation serve the users of auth=jwt.

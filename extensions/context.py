@@ -165,6 +165,7 @@ PRINCIPAL_MODULES = {
     "oidc": "oidc.dependencies",
 }
 
+CREDENTIALS = {"jwt": "access token", "api_key": "API key", "oidc": "token"}
 # The generated tests' plugin of each auth mode, whose AUTH_SETTINGS the test settings take.
 AUTH_TEST_PLUGINS = {"jwt": "accounts", "api_key": "api_keys", "oidc": "identity_provider"}
 
@@ -861,6 +862,8 @@ def derive(
             ),
         ],
         "principal_module": PRINCIPAL_MODULES.get(auth, ""),
+        # What the caller of each auth mode proves itself with, as comments name it.
+        "credential": CREDENTIALS.get(auth, ""),
         # The test plugin whose AUTH_SETTINGS the test settings take (conftest.py, or
         # database_fixtures.py with a database): the secret key, the pepper (and without a
         # database the keys of API_KEYS), the identity provider's issuer and audience.

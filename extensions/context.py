@@ -583,6 +583,13 @@ SETTINGS_SECTIONS = (
             ),
             (None, "TASK_TIME_LIMIT_SECONDS", "300", "a job still running after this fails"),
             (
+                "redis_broker",
+                "TASK_REDELIVERY_TIMEOUT_SECONDS",
+                "3600",
+                "a job a worker took and never acknowledged (it died) goes to another worker after "
+                "this: longer than a job may run, its retries included",
+            ),
+            (
                 None,
                 "TASK_MAX_RETRIES",
                 "3",

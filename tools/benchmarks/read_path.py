@@ -933,9 +933,9 @@ def markdown(
         "## What was measured",
         "",
         "- **The services**: `auth=jwt` with each database and cache answer, served by "
-        "`python -m <package> serve --workers 1` in production mode (JSON access log, rate "
-        "limits on with quotas far above the load), each on a database of its own seeded with "
-        "the same items.",
+        "`python -m <package> serve --workers 1` in production mode (JSON access log, probes "
+        "included, rate limits on with quotas far above the load), each on a database of its "
+        "own seeded with the same items.",
         "- **The baselines**: *raw asyncpg* and *raw asyncmy*, FastAPI apps with one "
         "`SELECT … WHERE id` on the driver's own pool and the service's JSON shape, nothing "
         "else (no token, user check, ORM, middleware or log); *bare FastAPI*, a plain app with "
@@ -1184,6 +1184,9 @@ class Suite:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ACCESS_TOKEN_EXPIRE_MINUTES": "720",  # outlives the run
             "CACHE_TTL_SECONDS": "7200",  # so do the cached items (warm_cache)
+            # /health/live stands for what every request pays besides its route: its access line
+            # included, which the probes that succeed do not get by default.
+            "LOG_PROBES": "true",
             # The limits stay on (their cost is the service's), far above what one client sends.
             "RATE_LIMIT_API": "1000000/minute",
             "RATE_LIMIT_LOGIN_PER_ADDRESS": "1000000/minute",

@@ -218,7 +218,11 @@ LAYOUT = (
     ("redis_settings_only", "redis/", "the settings of the Redis server"),
     (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
-    ("has_authz", "authz/", "the caller as a principal (roles, scopes) and the checks routes declare"),
+    (
+        "has_authz",
+        "authz/",
+        "the caller as a principal (roles, scopes) and the checks routes declare",
+    ),
     (
         "api_key_db",
         "keys/",
@@ -311,6 +315,12 @@ SETTINGS_SECTIONS = (
                 "`DEBUG` (refused in production), `INFO`, `WARNING` or `ERROR`",
             ),
             (None, "LOG_JSON", "", "JSON lines (empty: in production; console lines otherwise)"),
+            (
+                None,
+                "LOG_PROBES",
+                "false",
+                "also log the /health probes that succeed (failed ones are always logged)",
+            ),
             (
                 None,
                 "HEALTH_TIMEOUT_SECONDS",

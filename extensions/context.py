@@ -233,7 +233,11 @@ LAYOUT = (
     ("redis_settings_only", "redis/", "the settings of the Redis server"),
     (None, "ratelimit/", "rate limits and their 429 answer (Retry-After, RateLimit headers)"),
     ("use_jwt", "accounts/", "users, passwords, tokens: sign-up, sign-in, profile, administration"),
-    ("has_authz", "authz/", "the caller as a principal (roles, scopes) and the checks routes declare"),
+    (
+        "has_authz",
+        "authz/",
+        "the caller as a principal (roles, scopes) and the checks routes declare",
+    ),
     (
         "api_key_db",
         "keys/",
@@ -331,6 +335,12 @@ SETTINGS_SECTIONS = (
                 "`DEBUG` (refused in production), `INFO`, `WARNING` or `ERROR`",
             ),
             (None, "LOG_JSON", "", "JSON lines (empty: in production; console lines otherwise)"),
+            (
+                None,
+                "LOG_PROBES",
+                "false",
+                "also log the /health probes that succeed (failed ones are always logged)",
+            ),
             (
                 None,
                 "HEALTH_TIMEOUT_SECONDS",
@@ -684,6 +694,13 @@ SETTINGS_SECTIONS = (
                 "jobs a worker runs at once, on its one event loop",
             ),
             (None, "TASK_TIME_LIMIT_SECONDS", "300", "a job still running after this fails"),
+            (
+                "redis_broker",
+                "TASK_REDELIVERY_TIMEOUT_SECONDS",
+                "3600",
+                "a job a worker took and never acknowledged (it died) goes to another worker after "
+                "this: longer than a job may run, its retries included",
+            ),
             (
                 None,
                 "TASK_MAX_RETRIES",

@@ -20,7 +20,7 @@ def json_lines(output: str) -> list[dict[str, Any]]:
 async def test_one_json_access_line_per_request_in_production(
     make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with serve(make_app(environment="production")) as client:
+    async with serve(make_app(environment="production", log_probes=True)) as client:
         capsys.readouterr()  # start from a clean slate
         await client.get("/health/live", headers={"X-Request-ID": "first"})
         await client.get("/no/such/route", headers={"X-Request-ID": "second"})
@@ -37,10 +37,23 @@ async def test_one_json_access_line_per_request_in_production(
     assert "timestamp" in first
 
 
+async def test_probes_are_logged_only_when_they_fail_unless_asked(
+    make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with serve(make_app(environment="production")) as client:
+        capsys.readouterr()
+        await client.get("/health/live", headers={"X-Request-ID": "probe"})
+        await client.get("/health/no-such-probe", headers={"X-Request-ID": "failed-probe"})
+        await client.get("/no/such/route", headers={"X-Request-ID": "other"})
+
+    access = [line for line in json_lines(capsys.readouterr().out) if line["event"] == "request"]
+    assert [line["request_id"] for line in access] == ["failed-probe", "other"]
+
+
 async def test_console_lines_in_development(
     make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with serve(make_app(environment="development")) as client:
+    async with serve(make_app(environment="development", log_probes=True)) as client:
         capsys.readouterr()
         await client.get("/health/live", headers={"X-Request-ID": "dev-request"})
 

@@ -6,9 +6,9 @@
 It renders the `auth=jwt` service once per database (`--database`, default postgresql and mysql)
 and `--cache` answer (default memory, none and redis; redis with the first database only) from the
 work tree as it is, and the PostgreSQL services of each `--release` (none by default) from that
-release's commit, and runs `uv sync --compile-bytecode` in each. It creates databases of its own
-(`bench_<random>…`, dropped at the end), migrates them with the services' own `migrate`, creates
-the user with `create-admin`, inserts `--items` items, and serves every service with
+release's commit, and runs `uv sync --compile-bytecode --no-dev` in each. It creates databases of
+its own (`bench_<random>…`, dropped at the end), migrates them with the services' own `migrate`,
+creates the user with `create-admin`, inserts `--items` items, and serves every service with
 `python -m bench_service serve --workers 1` in production mode (JSON access log to a file; the
 cache=redis ones keep their keys under the run's own prefix, deleted at the end), next to the
 baselines of the same run on the same uvicorn, Python and worker count:
@@ -359,9 +359,10 @@ def render_projects(
             projects.append(project)
     for project in projects:
         log(f"uv sync in {project.path.name}")
-        # Compiled as the service's Dockerfile compiles it (UV_COMPILE_BYTECODE=1): start-ups
-        # that compile every module from source would measure the compiler.
-        run([uv, "sync", "--quiet", "--compile-bytecode"], cwd=project.path, env=env)
+        # Installed as the service's Dockerfile installs it: compiled (UV_COMPILE_BYTECODE=1),
+        # or start-ups would measure the compiler; without the dev group, whose packages the
+        # service would import when present (structlog imports rich, which schemathesis brings).
+        run([uv, "sync", "--quiet", "--compile-bytecode", "--no-dev"], cwd=project.path, env=env)
     return projects
 
 
@@ -933,9 +934,9 @@ def markdown(
         "## What was measured",
         "",
         "- **The services**: `auth=jwt` with each database and cache answer, served by "
-        "`python -m <package> serve --workers 1` in production mode (JSON access log, rate "
-        "limits on with quotas far above the load), each on a database of its own seeded with "
-        "the same items.",
+        "`python -m <package> serve --workers 1` in production mode (JSON access log, probes "
+        "included, rate limits on with quotas far above the load), each on a database of its "
+        "own seeded with the same items.",
         "- **The baselines**: *raw asyncpg* and *raw asyncmy*, FastAPI apps with one "
         "`SELECT … WHERE id` on the driver's own pool and the service's JSON shape, nothing "
         "else (no token, user check, ORM, middleware or log); *bare FastAPI*, a plain app with "
@@ -1184,6 +1185,9 @@ class Suite:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ACCESS_TOKEN_EXPIRE_MINUTES": "720",  # outlives the run
             "CACHE_TTL_SECONDS": "7200",  # so do the cached items (warm_cache)
+            # /health/live stands for what every request pays besides its route: its access line
+            # included, which the probes that succeed do not get by default.
+            "LOG_PROBES": "true",
             # The limits stay on (their cost is the service's), far above what one client sends.
             "RATE_LIMIT_API": "1000000/minute",
             "RATE_LIMIT_LOGIN_PER_ADDRESS": "1000000/minute",

@@ -12,6 +12,7 @@ from starlette.middleware import Middleware, cors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from .api import HEALTH_PREFIX
 from .errors import error_response
 from .settings import CoreSettings
 
@@ -25,11 +26,13 @@ class RequestContextMiddleware:
     """Request id (accepted or generated), one access line per request, and the 500 boundary.
 
     An unhandled exception is logged here, with the request id still bound, and answered with the
-    error envelope; the client never sees a traceback.
+    error envelope; the client never sees a traceback. Requests under `quiet_prefixes` (the
+    probes) are logged only when they fail.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, quiet_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.quiet_prefixes = quiet_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,13 +72,14 @@ class RequestContextMiddleware:
             response = error_response(scope, 500, "internal_error", "Internal server error")
             await response(scope, receive, send_with_id)
         finally:
-            logger.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round((time.perf_counter() - start) * 1000, 2),
-            )
+            if status >= 400 or not scope["path"].startswith(self.quiet_prefixes):
+                logger.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - start) * 1000, 2),
+                )
             structlog.contextvars.clear_contextvars()
 
 
@@ -219,7 +223,10 @@ def middleware_stack(settings: CoreSettings) -> list[Middleware]:
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
     stack += [
         Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
-        Middleware(RequestContextMiddleware),
+        Middleware(
+            RequestContextMiddleware,
+            quiet_prefixes=() if settings.log_probes else (f"{HEALTH_PREFIX}/",),
+        ),
     ]
     if "*" not in settings.allowed_hosts:
         stack.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))

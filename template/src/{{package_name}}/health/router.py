@@ -8,6 +8,7 @@ from typing import cast
 import structlog
 from fastapi import APIRouter, Request
 
+from ..core.api import HEALTH_PREFIX
 from ..core.errors import ServiceUnavailableError, error_responses
 from ..core.settings import CoreSettingsDep
 from .schemas import HealthStatus, Readiness
@@ -16,7 +17,7 @@ from .schemas import HealthStatus, Readiness
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 logger = structlog.get_logger()
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix=HEALTH_PREFIX, tags=["health"])
 
 
 @router.get("/live")

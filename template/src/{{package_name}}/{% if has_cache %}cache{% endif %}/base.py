@@ -21,6 +21,11 @@ class Cache(Protocol):
         """The value, or None when the key is missing or expired."""
         ...
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        """The values of `keys`, in their order (None for each missing one), in one round trip:
+        what a request needs from the cache, read at once."""
+        ...
+
     async def set(self, key: str, value: str | bytes, ttl_seconds: float | None = None) -> None:
         """Store a value for `ttl_seconds` (None: the cache's default TTL)."""
         ...

@@ -1,5 +1,5 @@
-"""The task queue in the app: opened and closed with it, its broker checked by /health/ready (and
-by the worker containers' health check)."""
+"""The task queue in the app: opened and closed with it, its broker and the Redis of its results
+checked by /health/ready (and by the worker containers' health check)."""
 
 import asyncio
 import sys
@@ -14,7 +14,7 @@ from .queue import QueueClient
 from .records import JobRecords
 from .settings import TaskSettings
 
-# How long `worker --check` waits for the broker.
+# How long `worker --check` waits for the broker, then for the Redis of the results.
 CHECK_TIMEOUT_SECONDS = 5.0
 
 
@@ -45,21 +45,44 @@ async def open_jobs(app: FastAPI) -> AsyncIterator[None]:
         await redis.aclose()
 
 
-def check_broker(settings: TaskSettings) -> int:
-    """`worker --check`, the health check of the worker and scheduler containers: 0 when the
-    broker answers, else 1 and why."""
-
-    async def ping() -> None:
-        queue = QueueClient(settings)
-        try:
-            async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-                await queue.ping()
-        finally:
-            await queue.close()
-
+async def ping_broker(settings: TaskSettings) -> None:
+    queue = QueueClient(settings)
     try:
-        asyncio.run(ping())
-    except Exception as exc:  # whatever it is, the broker is not there for the workers
-        print(f"error: the broker does not answer: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        await queue.ping()
+    finally:
+        await queue.close()
+
+
+async def ping_results(settings: TaskSettings) -> None:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        await redis.ping()
+    finally:
+        await redis.aclose()
+
+
+# What a worker needs, as `worker --check` names it: where jobs come from, where results go.
+WORKER_NEEDS = (
+    ("the broker (BROKER_URL)", ping_broker),
+    ("the result backend, Redis (REDIS_URL)", ping_results),
+)
+
+
+def check_worker_needs(settings: TaskSettings) -> int:
+    """`worker --check`, the health check of the worker and scheduler containers: 0 when the broker
+    and the Redis of the results answer, else 1 and a line for each that does not."""
+
+    async def check() -> list[str]:
+        problems = []
+        for name, ping in WORKER_NEEDS:
+            try:
+                async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+                    await ping(settings)
+            except Exception as exc:  # whatever it is, the workers cannot do without it
+                problems.append(f"error: {name} does not answer: {type(exc).__name__}: {exc}")
+        return problems
+
+    problems = asyncio.run(check())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0

@@ -567,6 +567,14 @@ SETTINGS_SECTIONS = (
                 "3.0",
                 "the longest a fetch from the provider may take",
             ),
+            (
+                "has_db",
+                "OIDC_MIRROR_PROFILES",
+                "false",
+                "keep a row per subject in `oidc_profiles` (issuer, `email`, `name`, first and last "
+                "seen), written the first time a process sees the subject; best-effort, never "
+                "fails a request",
+            ),
         ),
     ),
     (
@@ -790,6 +798,8 @@ def derive(
     # API keys live in the database when there is one, else in the settings (API_KEYS).
     flags["api_key_db"] = flags["use_api_key"] and flags["has_db"]
     flags["api_key_settings"] = flags["use_api_key"] and not flags["has_db"]
+    # With a database, oidc may mirror each subject's profile (OIDC_MIRROR_PROFILES).
+    flags["oidc_db"] = flags["use_oidc"] and flags["has_db"]
     # Every part that uses Redis shares one server, one REDIS_URL and the redis/ part. The task
     # queues keep their results there, whatever their broker.
     flags["has_redis"] = flags["redis_cache"] or flags["has_task_queue"]

@@ -128,6 +128,18 @@ FEATURES = {
         words=("OIDC_", "identity_provider"),
         settings=(r"OIDC_\w*",),
     ),
+    "oidc profile mirror": Footprint(
+        # With a database only: the subjects' profiles mirrored in a table of their own.
+        chosen=lambda answers: answers["auth"] == "oidc" and answers["database"] != "none",
+        paths=(
+            f"src/{PACKAGE}/oidc/models.py",
+            f"src/{PACKAGE}/oidc/profiles.py",
+            f"src/{PACKAGE}/migrations/versions/0002_oidc_profiles.py",
+            "tests/test_oidc_profiles.py",
+        ),
+        words=("oidc_profiles", "OIDC_MIRROR_PROFILES"),
+        settings=(r"OIDC_MIRROR_PROFILES",),
+    ),
     "jwt-only dependencies": Footprint(
         # Form parsing (OAuth2 password login) and e-mail validation serve the users of auth=jwt.
         chosen=lambda answers: answers["auth"] == "jwt",

@@ -276,6 +276,15 @@ def test_default_and_answer_selection(fake: Enumeration) -> None:
     assert ci_none and all(v.get("auth") == "none" for v in ci_none)
     on_311 = select(fake, Selection.from_string("default python_version=3.11"))
     assert [v.get("python_version") for v in on_311] == ["3.11"]
+    either = select(fake, Selection.from_string("auth=jwt,none database=postgresql"))
+    assert {v.get("auth") for v in either} == {"jwt", "none"}
+    assert labels(either) == [
+        v.label
+        for v in fake.variants
+        if v.get("auth") in ("jwt", "none") and v.get("database") == "postgresql"
+    ]
+    with pytest.raises(ValueError, match="give one value"):
+        select(fake, Selection.from_string("python_version=3.11,3.12"))
     with pytest.raises(ValueError, match="not a choice of database"):
         select(fake, Selection.from_string("database=oracle"))
     with pytest.raises(ValueError, match="unknown axis"):

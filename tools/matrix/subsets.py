@@ -5,8 +5,9 @@
   primary axes that `full` contains, in as few variants as a greedy pick finds; the default variant
   always comes first. Deterministic: it depends on copier.yml only.
 - `default`: the defaults only.
-- answers (`auth=jwt database=sqlite`): on a primary axis they filter; on a secondary axis
-  (`python_version=3.13`) they set that answer for every selected variant.
+- answers (`auth=jwt database=sqlite`): on a primary axis they filter, and `auth=api_key,oidc`
+  keeps either value; on a secondary axis (`python_version=3.13`) they set that answer for every
+  selected variant (one value: a secondary axis does not multiply the selection).
 """
 
 from __future__ import annotations
@@ -100,11 +101,13 @@ def select(enumeration: Enumeration, selection: Selection) -> list[Variant]:
 
     for name, text in selection.answers:
         axis = enumeration.axis(name)
-        value = axis.parse(text)
+        values = [axis.parse(part.strip()) for part in text.split(",")]
         if axis.primary:
-            variants = [variant for variant in variants if variant.get(name) == value]
+            variants = [variant for variant in variants if variant.get(name) in values]
+        elif len(values) == 1:
+            variants = [_with_answer(variant, name, values[0]) for variant in variants]
         else:
-            variants = [_with_answer(variant, name, value) for variant in variants]
+            raise ValueError(f"{name}={text}: {name} is set, not filtered: give one value")
     return _unique(variants)
 
 

@@ -247,7 +247,8 @@ LAYOUT = (
     (
         "use_oidc",
         "oidc/",
-        "an OpenID Connect provider's bearer tokens: its keys (cached), checks, claims to principal",
+        "an OpenID Connect provider's bearer tokens: its keys (cached), checks, claims to "
+        "principal",
     ),
     ("has_db", "items/", "the example domain: router, service, repository, model"),
     ("no_db", "items/", "the example domain: a read-only catalog kept in code"),
@@ -571,8 +572,8 @@ SETTINGS_SECTIONS = (
                 "has_db",
                 "OIDC_MIRROR_PROFILES",
                 "false",
-                "keep a row per subject in `oidc_profiles` (issuer, `email`, `name`, first and last "
-                "seen), written the first time a process sees the subject; best-effort, never "
+                "keep a row per subject in `oidc_profiles` (issuer, `email`, `name`, first and "
+                "last seen), written the first time a process sees the subject; best-effort, never "
                 "fails a request",
             ),
         ),

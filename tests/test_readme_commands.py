@@ -57,7 +57,8 @@ asyncio.run(run(*sys.argv[1:]))
 
 def readme_commands(readme: str) -> list[str]:
     """The commands of the README's bash blocks, in order, without comments; `a && b` is two."""
-    commands, in_bash = [], False
+    commands: list[str] = []
+    in_bash = False
     for line in readme.splitlines():
         if line.startswith("```"):
             in_bash = line == "```bash"
@@ -175,4 +176,6 @@ def test_every_readme_command_works(
         run("uv run ruff check && uv run ruff format --check", project, env)
     finally:
         if admin_url:
-            subprocess.run([*sql, f"DROP DATABASE IF EXISTS {name}"], cwd=project, env=env, check=False)
+            subprocess.run(
+                [*sql, f"DROP DATABASE IF EXISTS {name}"], cwd=project, env=env, check=False
+            )

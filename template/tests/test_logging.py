@@ -87,3 +87,24 @@ async def test_unhandled_error_is_logged_with_its_traceback_and_request_id(
     assert (error["request_id"], error["level"]) == ("crash-1", "error")
     assert "RuntimeError: kaboom" in error["exception"]
     assert (lines["request"]["request_id"], lines["request"]["status"]) == ("crash-1", 500)
+
+
+async def test_a_development_traceback_shows_no_local_variables(
+    make_app: Callable[..., FastAPI], capsys: pytest.CaptureFixture[str]
+) -> None:
+    application = make_app(environment="development")
+
+    async def crash() -> None:
+        password = "local-secret-value"
+        raise RuntimeError(f"kaboom after {len(password)} characters")
+
+    application.add_api_route("/test/crash", crash)
+    async with serve(application) as client:
+        capsys.readouterr()
+        response = await client.get("/test/crash")
+
+    output = capsys.readouterr().out
+    assert response.status_code == 500
+    assert "Traceback (most recent call last)" in output
+    assert "RuntimeError: kaboom after 18 characters" in output
+    assert "local-secret-value" not in output  # a frame's locals are not logged

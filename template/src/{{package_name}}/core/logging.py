@@ -19,7 +19,12 @@ def configure_logging(settings: CoreSettings) -> None:
         rendering = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
         # Colours only for a terminal: piped into a file or a log collector they are noise.
-        rendering = [structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())]
+        # Plain tracebacks, whatever is installed: structlog's default with rich prints every
+        # frame's local variables (passwords, tokens) and took seconds per logged error.
+        console = structlog.dev.ConsoleRenderer(
+            colors=sys.stdout.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+        rendering = [console]
 
     # Our own lines (one access line per request) skip the standard library's LogRecord and
     # handler machinery: structlog renders and writes them itself, a third of the cost.

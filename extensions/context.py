@@ -708,7 +708,8 @@ SETTINGS_SECTIONS = (
                 "TASK_REDELIVERY_TIMEOUT_SECONDS",
                 "3600",
                 "a job a worker took and never acknowledged (it died) goes to another worker after "
-                "this: longer than a job may run, its retries included",
+                "this: refused unless longer than a job may run, its retries and their delays "
+                "included",
             ),
             (
                 None,

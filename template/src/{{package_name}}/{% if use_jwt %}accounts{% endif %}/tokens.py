@@ -13,9 +13,6 @@ from ..core.errors import UnauthorizedError
 from .settings import AccountSettings
 
 REQUIRED_CLAIMS = ["sub", "exp", "iat", "jti", "type", "iss", "aud"]
-# An access token also names the user's role when it was issued: what the caller may do
-# (principal.py) is known without a query.
-ACCESS_CLAIMS = [*REQUIRED_CLAIMS, "role"]
 
 
 class TokenType(StrEnum):
@@ -85,6 +82,8 @@ def _verify(
         raise UnauthorizedError("Invalid token") from exc
     if payload["type"] != token_type:
         raise UnauthorizedError("Wrong token type")
+    # An access token names the user's role when it was issued: what the caller may do
+    # (principal.py) is known without a query.
     if token_type is TokenType.ACCESS and not claims.role:
         raise UnauthorizedError("Invalid token")
     return claims, float(payload["exp"])

@@ -14,7 +14,8 @@ import pytest
 
 from tests.matrix_fake import write_fake_template
 from tools.matrix import cli, environment, report
-from tools.matrix.enumeration import Variant, enumerate_variants
+from tools.matrix.enumeration import PROJECT_DIR_NAME, Variant, enumerate_variants
+from tools.matrix.proofs import Ledger, render_digest
 from tools.matrix.runner import (
     STEP_NAMES,
     MypySeed,
@@ -174,6 +175,55 @@ def test_render_takes_uncommitted_work_with_head(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert "disk" in enumerate_variants(template).axis("cache").values
+
+
+def test_a_ledger_keeps_a_pass_while_the_render_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MATRIX_FAKE_RUN_IDS", str(tmp_path))
+    template = write_fake_template(tmp_path / "template")
+    git(template, "init", "-q")
+    git(template, "add", "-A")
+    git(template, "commit", "-qm", "fake")
+    variant = Variant(answers=(("auth", "none"), ("database", "sqlite")))
+    path = tmp_path / "ledger.json"
+
+    def run() -> VariantResult:
+        options = RunOptions(
+            template_root=template,
+            workdir=tmp_path / "work",
+            cache_dir=tmp_path / "cache",
+            ledger=Ledger(path),
+        )
+        result = run_variant(variant, options)
+        cli.record_passes(options.ledger or Ledger(path), [result], "abc123")
+        return result
+
+    first = run()
+    assert (first.status, first.proof) == ("passed", None), first.failure_report()
+    assert [step.status for step in first.steps] == ["passed"] * len(STEP_NAMES)
+    fresh = tmp_path / "fresh" / PROJECT_DIR_NAME  # where the matrix renders: its name is data
+    render(template, fresh, variant.data, "HEAD")
+    assert first.digest == render_digest(fresh)
+    recorded = Ledger(path).proofs[variant.label]
+    assert (recorded.digest, recorded.commit) == (first.digest, "abc123")
+
+    # A new commit that leaves this variant's files alone: the pass is taken, nothing runs.
+    (template / "README.md").write_text("a change outside the template\n", encoding="utf-8")
+    git(template, "add", "-A")
+    git(template, "commit", "-qm", "docs")
+    again = run()
+    assert again.status == "passed" and again.proof == recorded
+    assert again.reason.startswith("proven ")
+    assert [step.status for step in again.steps] == ["passed"] + ["not run"] * (len(STEP_NAMES) - 1)
+
+    # One changed byte of the render: the checks run again (and fail: the pass is forgotten).
+    app = template / "template" / "{% if database != 'none' %}app.py{% endif %}"
+    app.write_text(app.read_text(encoding="utf-8").replace("42", "'42'"), encoding="utf-8")
+    changed = run()
+    assert changed.proof is None and changed.digest != first.digest
+    assert changed.status == "failed" and "mypy" in changed.reason
+    assert variant.label not in Ledger(path).proofs
 
 
 # --- Pieces ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ python -m tools.matrix --subset ci          # the covering subset (or: ci, defau
 python -m tools.matrix auth=jwt cache=none  # selection by answers
 python -m tools.matrix --shard 2/4          # the 2nd of 4 shards of the selection
 python -m tools.matrix --list [--refused]   # print the variants (and what Copier refuses)
+python -m tools.matrix --ledger tools/matrix/ledger.json   # skip what an earlier run proved
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from tools.matrix import environment, report
 from tools.matrix.enumeration import Enumeration, Variant, enumerate_variants
+from tools.matrix.proofs import Ledger, template_commit
 from tools.matrix.runner import (
     REPO_ROOT,
     RunOptions,
@@ -83,6 +85,12 @@ def _parser() -> argparse.ArgumentParser:
         default=environment.require_services(),
         help="fail (not skip) a variant whose server is unreachable (env REQUIRE_SERVICES=1)",
     )
+    parser.add_argument(
+        "--ledger",
+        type=Path,
+        help="a JSON file of earlier passes: a variant rendered to the same files as a recorded "
+        "pass is not checked again; the variants that pass are recorded in it",
+    )
     parser.add_argument("--step-timeout", type=float, default=1200.0, help="seconds per step")
     parser.add_argument("--tail", type=int, default=40, help="log lines shown per failed step")
     parser.add_argument(
@@ -124,6 +132,21 @@ def _print_list(
         print(f"\nrefused by copier.yml's validators ({len(enumeration.refused)}):")
         for refusal in enumeration.refused:
             print(f"  {refusal.label}: {refusal.reason}")
+
+
+def record_passes(ledger: Ledger, results: Sequence[VariantResult], commit: str) -> int:
+    """Record the variants that ran and passed; forget a failed one's earlier pass."""
+    recorded = 0
+    for result in results:
+        if result.proof is not None or not result.digest:
+            continue
+        if result.status == "passed":
+            ledger.record(result.variant.label, result.digest, commit, result.seconds)
+            recorded += 1
+        elif result.status == "failed":
+            ledger.forget(result.variant.label)
+    ledger.save()
+    return recorded
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -177,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step_timeout=args.step_timeout,
         tail_lines=args.tail,
         mypy_cache=args.mypy_cache,
+        ledger=Ledger(args.ledger) if args.ledger else None,
     )
     try:
         results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
@@ -204,5 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path, md_path = report.write(results, summary, args.results, name, meta)
     print()
     print(f"results: {json_path} {md_path}")
+    if options.ledger is not None:
+        recorded = record_passes(options.ledger, results, template_commit(options.template_root))
+        print(f"ledger: {recorded} pass(es) recorded in {options.ledger.path}")
     print(summary.line)
     return 1 if summary.failed else 0

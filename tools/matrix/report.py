@@ -21,18 +21,26 @@ class Summary:
     skipped: int
     wall_seconds: float
     medians: dict[str, float]
+    proven: int = 0  # of the passed: taken from the ledger, not run
 
     @property
     def line(self) -> str:
         """The closing line: `matrix: N passed, M failed, K skipped`."""
-        return f"matrix: {self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+        earlier = f" ({self.proven} proven earlier)" if self.proven else ""
+        return (
+            f"matrix: {self.passed} passed{earlier}, {self.failed} failed, {self.skipped} skipped"
+        )
 
 
 def summarize(results: Sequence[VariantResult], wall_seconds: float) -> Summary:
     medians = {}
     for name in (*STEP_NAMES, "total"):
         if name == "total":
-            seconds = [result.seconds for result in results if result.status != "skipped"]
+            seconds = [
+                result.seconds
+                for result in results
+                if result.status != "skipped" and result.proof is None
+            ]
         else:
             seconds = [
                 step.seconds
@@ -48,6 +56,7 @@ def summarize(results: Sequence[VariantResult], wall_seconds: float) -> Summary:
         skipped=sum(result.status == "skipped" for result in results),
         wall_seconds=wall_seconds,
         medians=medians,
+        proven=sum(result.proof is not None for result in results),
     )
 
 
@@ -62,7 +71,7 @@ def _rows(results: Sequence[VariantResult]) -> list[list[str]]:
             else:
                 cells.append(f"{MARK[step.status]} {step.seconds:.1f}s")
         cells.append(f"{result.seconds:.1f}s")
-        cells.append(result.status + (f": {result.reason}" if result.status != "passed" else ""))
+        cells.append(result.status + (f": {result.reason}" if result.reason else ""))
         rows.append(cells)
     return rows
 
@@ -113,6 +122,7 @@ def to_json(
             "passed": summary.passed,
             "failed": summary.failed,
             "skipped": summary.skipped,
+            "proven_earlier": summary.proven,
             "wall_seconds": round(summary.wall_seconds, 2),
             "step_medians": {name: round(value, 2) for name, value in summary.medians.items()},
         },

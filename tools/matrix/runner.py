@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from tools.matrix import environment
 from tools.matrix.enumeration import PROJECT_DIR_NAME, Variant
+from tools.matrix.proofs import Ledger, Proof, render_digest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,6 +104,8 @@ class VariantResult:
     seconds: float = 0.0
     run_id: str = ""
     directory: Path | None = None
+    digest: str = ""  # of the rendered files, with a ledger (proofs.py)
+    proof: Proof | None = None  # the earlier pass taken instead of running the checks
 
     @property
     def failed_steps(self) -> list[StepResult]:
@@ -134,6 +137,8 @@ class VariantResult:
             "seconds": round(self.seconds, 2),
             "run_id": self.run_id,
             "directory": str(self.directory) if self.directory else None,
+            "digest": self.digest or None,
+            "proven": vars(self.proof) if self.proof else None,
             "steps": [step.to_json() for step in self.steps],
         }
 
@@ -153,6 +158,9 @@ class RunOptions:
     # "variant": each starts cold.
     mypy_cache: Literal["shared", "variant"] = "shared"
     uv: str = ""
+    # Passes of earlier runs: a variant rendered to the same files as a recorded pass is not
+    # checked again (proofs.py).
+    ledger: Ledger | None = None
 
     def resolved_vcs_ref(self) -> str | None:
         if self.vcs_ref is not None:
@@ -467,6 +475,12 @@ def run_variant(
         if status == "failed":
             result.status = "failed"
             stopped = step.gate
+        elif step.uv_args is None and options.ledger is not None:
+            result.digest = render_digest(project)
+            result.proof = options.ledger.proof(variant.label, result.digest)
+            if result.proof:
+                result.reason = result.proof.text
+                stopped = True
     if result.failed_steps:
         result.reason = ", ".join(step.name for step in result.failed_steps) + " failed"
     result.seconds = time.monotonic() - started

@@ -218,14 +218,20 @@ def test_derive_is_computed_once_per_variant() -> None:
     assert derived(default_variant()) is derived(default_variant())
 
 
+def write_env_settings(project: Path, *args: str) -> list[str]:
+    """Run write_env.py in `project` with `args`; the settings lines of the .env it wrote."""
+    write_env.main(list(args))
+    env = (project / ".env").read_text(encoding="utf-8")
+    return [line for line in env.splitlines() if line and not line.startswith("#")]
+
+
 def test_write_env_writes_a_private_env_with_a_fresh_secret_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write_env.main(["--secret-key"])
-    env = (tmp_path / ".env").read_text(encoding="utf-8")
     # Only the secret: other settings keep the code's defaults, so no value goes stale on update.
-    settings = [line for line in env.splitlines() if line and not line.startswith("#")]
+    settings = write_env_settings(tmp_path, "--secret-key")
+    env = (tmp_path / ".env").read_text(encoding="utf-8")
     assert len(settings) == 1
     assert settings[0].startswith("SECRET_KEY=")
     assert len(settings[0].removeprefix("SECRET_KEY=")) >= 32
@@ -239,17 +245,12 @@ def test_write_env_writes_no_secret_for_a_service_that_signs_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write_env.main([])
-    env = (tmp_path / ".env").read_text(encoding="utf-8")
-    assert [line for line in env.splitlines() if line and not line.startswith("#")] == []
+    assert write_env_settings(tmp_path) == []
 
 
 def test_write_env_leaves_the_identity_provider_to_fill_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    write_env.main(["--oidc"])
-    env = (tmp_path / ".env").read_text(encoding="utf-8")
     # Empty values: the defaults (env_ignore_empty), named where the user fills them in.
-    settings = [line for line in env.splitlines() if line and not line.startswith("#")]
-    assert settings == ["OIDC_ISSUER=", "OIDC_AUDIENCE="]
+    assert write_env_settings(tmp_path, "--oidc") == ["OIDC_ISSUER=", "OIDC_AUDIENCE="]

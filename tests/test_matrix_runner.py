@@ -196,7 +196,7 @@ def test_a_ledger_keeps_a_pass_while_the_render_is_the_same(
             ledger=Ledger(path),
         )
         result = run_variant(variant, options)
-        cli.record_passes(options.ledger or Ledger(path), [result], "abc123")
+        cli.record_result(options.ledger or Ledger(path), result, "abc123")
         return result
 
     first = run()

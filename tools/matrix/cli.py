@@ -134,19 +134,19 @@ def _print_list(
             print(f"  {refusal.label}: {refusal.reason}")
 
 
-def record_passes(ledger: Ledger, results: Sequence[VariantResult], commit: str) -> int:
-    """Record the variants that ran and passed; forget a failed one's earlier pass."""
-    recorded = 0
-    for result in results:
-        if result.proof is not None or not result.digest:
-            continue
-        if result.status == "passed":
-            ledger.record(result.variant.label, result.digest, commit, result.seconds)
-            recorded += 1
-        elif result.status == "failed":
-            ledger.forget(result.variant.label)
+def record_result(ledger: Ledger, result: VariantResult, commit: str) -> bool:
+    """Record a variant that ran and passed (True); forget a failed one's earlier pass. The
+    ledger is saved at once, so a run stopped halfway keeps what it proved."""
+    if result.proof is not None or not result.digest:
+        return False
+    if result.status == "passed":
+        ledger.record(result.variant.label, result.digest, commit, result.seconds)
+    elif result.status == "failed":
+        ledger.forget(result.variant.label)
+    else:
+        return False
     ledger.save()
-    return recorded
+    return result.status == "passed"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -171,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     numbers = {variant: number for number, variant in enumerate(variants, start=1)}
     lock = threading.Lock()
     started = time.monotonic()
+    ledger = Ledger(args.ledger) if args.ledger else None
+    commit = template_commit(args.template.resolve())
+    recorded = 0
 
     def say(text: str) -> None:
         with lock:
@@ -180,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"{numbers[variant]:>{len(str(total))}}/{total} {variant.slug}: {step}")
 
     def done(result: VariantResult) -> None:
+        nonlocal recorded
+        if ledger is not None:
+            with lock:
+                recorded += record_result(ledger, result, commit)
         extra = f" ({result.reason})" if result.reason else ""
         say(
             f"{numbers[result.variant]:>{len(str(total))}}/{total} {result.variant.slug}: "
@@ -200,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step_timeout=args.step_timeout,
         tail_lines=args.tail,
         mypy_cache=args.mypy_cache,
-        ledger=Ledger(args.ledger) if args.ledger else None,
+        ledger=ledger,
     )
     try:
         results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
@@ -228,8 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path, md_path = report.write(results, summary, args.results, name, meta)
     print()
     print(f"results: {json_path} {md_path}")
-    if options.ledger is not None:
-        recorded = record_passes(options.ledger, results, template_commit(options.template_root))
-        print(f"ledger: {recorded} pass(es) recorded in {options.ledger.path}")
+    if ledger is not None:
+        print(f"ledger: {recorded} pass(es) recorded in {ledger.path}")
     print(summary.line)
     return 1 if summary.failed else 0

@@ -95,4 +95,7 @@ class Ledger:
             }
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        # Written aside, then renamed: a run killed mid-write leaves the previous ledger whole.
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        partial.replace(self.path)

@@ -158,7 +158,8 @@ RABBITMQ_SERVER: dict[str, Any] = {
 
 
 # The auth modes whose callers are principals with roles and scopes (authz/ checks them), and the
-# module of each that turns a request into its principal (`PrincipalDep`).
+# module of each that turns a request into its principal (`PrincipalDep`) and gives the routes
+# its `require_scope`.
 PRINCIPAL_MODULES = {
     "jwt": "accounts.principal",
     "api_key": "keys.dependencies",

@@ -7,6 +7,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.datastructures import State
 
+from ..authz.dependencies import scope_requirement
 from ..authz.principal import Principal
 from ..ratelimit.limiter import RateLimiter
 from .authentication import HEADER, KeyStore, authenticate
@@ -40,3 +41,4 @@ async def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+require_scope = scope_requirement(get_principal)

@@ -5,17 +5,20 @@ import asyncio
 import getpass
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import cast
 
-if TYPE_CHECKING:
-    from ..settings import Settings
+from .settings import AccountSettings
 
 
-def create_admin(args: argparse.Namespace, settings: "Settings") -> int:
+def create_admin(args: argparse.Namespace, settings: AccountSettings) -> int:
     # Imported when the command runs, not for every command line (`serve` included).
     from ..db.database import Database
+    from ..db.engine import DatabaseSettings
     from ..db.errors import exit_when_out_of_reach
     from .service import create_admin as create_admin_user
+
+    # The service's Settings (settings.py) combine every part's, the database's too.
+    database_settings = cast(DatabaseSettings, settings)
 
     password = args.password or os.environ.get("ADMIN_PASSWORD") or ""
     if not password:
@@ -25,11 +28,11 @@ def create_admin(args: argparse.Namespace, settings: "Settings") -> int:
         password = getpass.getpass("Password for the admin: ")
 
     async def run() -> str:
-        async with Database(settings) as database:
+        async with Database(database_settings) as database:
             user = await create_admin_user(database, settings, args.email, password)
             return user.email
 
-    with exit_when_out_of_reach(settings.database_url):
+    with exit_when_out_of_reach(database_settings.database_url):
         email = asyncio.run(run())
     print(f"Admin {email} is ready.")
     return 0

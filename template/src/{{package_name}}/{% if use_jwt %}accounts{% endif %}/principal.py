@@ -11,6 +11,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from ..authz.dependencies import scope_requirement
 from ..authz.principal import Principal, Scope
 from ..core.errors import UnauthorizedError
 from .dependencies import TokenDep
@@ -34,3 +35,4 @@ async def get_principal(request: Request, token: TokenDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+require_scope = scope_requirement(get_principal)

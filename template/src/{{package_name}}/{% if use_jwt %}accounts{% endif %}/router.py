@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
 
-from ..authz.dependencies import require_scope
 from ..authz.principal import Scope
 from ..core.errors import error_responses
 from ..core.pagination import Page, PaginationDep
 from ..core.routing import ApiRoute
 from .dependencies import AccountServiceDep, AdminUser, CurrentUser, get_current_user
 from .limits import limit_sign_in
+from .principal import require_scope
 from .schemas import (
     LoginForm,
     RefreshRequest,

@@ -18,6 +18,7 @@ from tests.helpers import (
     PACKAGE,
     Answers,
     all_dependencies,
+    imported_modules,
     read_text,
     rendered_files,
     variant_id,
@@ -231,43 +232,6 @@ FEATURES = {
         dependencies=("taskiq-aio-pika",),
     ),
 }
-
-
-# An import statement as ruff format writes it (a parenthesized name list may span lines). A regex,
-# not ast: the test runner's Python may be older than the variant's (PEP 695 syntax in 3.12+ code).
-IMPORT_STATEMENT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|.*)"
-    r"|import[ \t]+(?P<modules>.*))$",
-    re.MULTILINE,
-)
-
-
-def _names(text: str) -> list[str]:
-    """`a as b, c  # note` -> [a, c]."""
-    text = re.sub(r"#.*", "", text).strip("() \n")
-    return [item.split()[0] for item in text.replace("\n", " ").split(",") if item.strip()]
-
-
-def imported_modules(path: PurePath, source: str) -> set[str]:
-    """Absolute names of every module a Python file imports (relative imports resolved)."""
-    parts = list(path.with_suffix("").parts)
-    if parts[0] == "src":
-        parts = parts[1:]
-    package = parts[:-1]  # the package the file belongs to
-    names: set[str] = set()
-    for match in IMPORT_STATEMENT.finditer(source):
-        if match["modules"] is not None:
-            names.update(_names(match["modules"]))
-            continue
-        module = match["module"]
-        level = len(module) - len(module.lstrip("."))
-        if level:
-            base = package[: len(package) - level + 1]
-            module = ".".join([*base, *([module[level:]] if module[level:] else [])])
-        names.add(module)
-        # `from pkg import cache` may import a submodule.
-        names.update(f"{module}.{name}" for name in _names(match["names"]))
-    return names
 
 
 def test_imported_modules() -> None:

@@ -3,6 +3,7 @@ ruff format and ruff check clean under the generated project's own configuration
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 from pathlib import Path, PurePath
@@ -11,7 +12,9 @@ import pytest
 
 from tests.conftest import Renders
 from tests.helpers import (
+    PACKAGE,
     Answers,
+    imported_modules,
     read_pyproject,
     read_text,
     rendered_files,
@@ -156,3 +159,60 @@ def test_generated_project_configures_its_linters(default_project: Path) -> None
     assert {"E", "F", "I", "UP", "B", "SIM", "S", "ASYNC", "RUF"} <= selected
     assert tool["mypy"]["strict"] is True
     assert "pydantic.mypy" in tool["mypy"]["plugins"]
+
+
+def import_graph(project: Path) -> dict[str, dict[str, str]]:
+    """The imports between the package's top-level parts (a subpackage, or a module beside them):
+    {part: {imported part: the first file that imports it}}."""
+    package = project / "src" / PACKAGE
+    parts = {path.stem for path in package.iterdir() if path.suffix == ".py" or path.is_dir()}
+    parts -= {"__init__", "__pycache__"}
+    graph: dict[str, dict[str, str]] = {part: {} for part in parts}
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(project)
+        part = relative.parts[2].removesuffix(".py")
+        if part not in graph:
+            continue
+        for module in sorted(imported_modules(relative, path.read_text(encoding="utf-8"))):
+            names = module.split(".")
+            if names[0] == PACKAGE and len(names) > 1 and names[1] in parts and names[1] != part:
+                graph[part].setdefault(names[1], str(relative))
+    return graph
+
+
+def import_cycle(graph: dict[str, dict[str, str]]) -> list[str]:
+    """One circle of imports between parts (each part then the one it imports), or []."""
+    done: set[str] = set()
+
+    def visit(part: str, path: list[str]) -> list[str]:
+        if part in path:
+            return [*path[path.index(part) :], part]
+        if part in done:
+            return []
+        for imported in sorted(graph[part]):
+            if cycle := visit(imported, [*path, part]):
+                return cycle
+        done.add(part)
+        return []
+
+    for part in sorted(graph):
+        if cycle := visit(part, []):
+            return cycle
+    return []
+
+
+def test_import_cycle_detector() -> None:
+    assert import_cycle({"a": {"b": "a.py"}, "b": {"c": "b.py"}, "c": {}}) == []
+    graph = {"a": {"b": "a.py"}, "b": {"c": "b/x.py"}, "c": {"b": "c/y.py"}}
+    assert import_cycle(graph) == ["b", "c", "b"]
+
+
+@pytest.mark.parametrize("answers", VARIANTS, ids=variant_id)
+def test_imports_run_one_way(renders: Renders, answers: Answers) -> None:
+    # Each part stands above what it imports (docs/generated-project.md): no part imports,
+    # even through others, a part that imports it, by any import (TYPE_CHECKING and those inside
+    # functions included).
+    graph = import_graph(renders.get(answers))
+    cycle = import_cycle(graph)
+    steps = [f"{a} -> {b} ({graph[a][b]})" for a, b in itertools.pairwise(cycle)]
+    assert not cycle, "parts that import each other: " + "; ".join(steps)

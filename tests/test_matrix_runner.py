@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from tools.matrix.runner import (
     RunOptions,
     StepResult,
     VariantResult,
+    _run,
     find_uv,
     render,
     run_variant,
@@ -338,3 +340,32 @@ def test_list_prints_the_selection(tmp_path: Path, capsys: pytest.CaptureFixture
     assert lines[0].startswith("auth=jwt database=sqlite task_queue=none cache=memory")
     assert cli.main(["--template", str(template), "nonsense"]) == 2
     assert "expected a subset" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the processes in /proc")
+def test_a_step_stopped_takes_its_workers_in_other_sessions_down(tmp_path: Path) -> None:
+    # As a variant's tests do: a worker in a session of its own, out of reach of the step's group.
+    pid_file = tmp_path / "worker.pid"
+    step = (
+        "import subprocess, sys, time\n"
+        "worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],"
+        " start_new_session=True)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(worker.pid))\n"
+        "time.sleep(60)\n"
+    )
+    returncode, _ = _run(
+        [sys.executable, "-c", step], tmp_path, dict(os.environ), tmp_path / "log", 3
+    )
+    assert returncode == -9
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{worker}").exists() and _state(worker) != "Z":
+        assert time.monotonic() < deadline, "the worker outlived its step"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

@@ -229,8 +229,41 @@ def stop_all() -> None:
     _STOPPING.set()
     with _RUNNING_LOCK:
         for process in _RUNNING:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _kill(process)
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process started under `pid`, from /proc (none where there is no /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The parent's pid is the second field after the command name, which is in
+            # parentheses and may itself hold spaces or parentheses.
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(stat.parent.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """Kill a step's process group and whatever it started in sessions of its own.
+
+    A variant's tests start their workers in new sessions (to stop them as a container would), out
+    of reach of the step's process group: killed with pytest, their fixtures never run, and the
+    workers would live on, taking jobs from the brokers. They are found before anything is killed:
+    once their parent is gone they belong to init.
+    """
+    strays = _descendants(process.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    for pid in strays:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _run(
@@ -258,13 +291,12 @@ def _run(
         try:
             returncode = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill(process)
             process.wait()
             out.write(f"\n[matrix] timed out after {timeout:.0f} s\n")
             returncode = -9
         except BaseException:  # Ctrl-C in this thread (pytest): take the step down with us
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            _kill(process)
             process.wait()
             raise
         finally:

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HEADER = "# Local settings (gitignored). Every setting, with its default: .env.example\n"
+# The settings written with a fresh random value: no two copies share them.
+RANDOM_SETTINGS = ("SECRET_KEY", "API_KEY_PEPPER")
 OIDC_SETTINGS = (
     "# Your identity provider's (README: Identity provider); until set, the service is not ready.\n"
     "OIDC_ISSUER=\n"

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -369,3 +370,44 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_kill_stops_a_run_as_ctrl_c_does(tmp_path: Path) -> None:
+    template = write_fake_template(tmp_path / "template")
+    env = {**os.environ, "MATRIX_FAKE_RUN_IDS": str(tmp_path), "REQUIRE_SERVICES": ""}
+    command = [sys.executable, "-m", "tools.matrix", "auth=none", "database=sqlite", "cache=none"]
+    command += ["task_queue=none", "--template", str(template), "--workdir", str(tmp_path / "w")]
+    command += ["--results", str(tmp_path / "r"), "--cache-dir", str(tmp_path / "c")]
+    # Started as a script starts a background job: SIGINT ignored, as bash does for `cmd &`.
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if ": sync" in line:  # a step runs
+            break
+    process.terminate()
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "interrupted; running steps stopped" in stderr
+
+
+def test_the_digest_leaves_out_the_random_secrets_of_each_copy(tmp_path: Path) -> None:
+    def digest(env: str) -> str:
+        project = tmp_path / str(len(list(tmp_path.iterdir())))
+        project.mkdir()
+        (project / "app.py").write_text("x = 1\n", encoding="utf-8")
+        (project / ".env").write_text(env, encoding="utf-8")
+        return render_digest(project)
+
+    one = digest("# header\nSECRET_KEY=abc\nAPI_KEY_PEPPER=def\n")
+    assert digest("# header\nSECRET_KEY=xyz\nAPI_KEY_PEPPER=uvw\n") == one
+    assert digest("# header\nSECRET_KEY=abc\n") != one  # a secret fewer
+    assert digest("# header changed\nSECRET_KEY=abc\nAPI_KEY_PEPPER=def\n") != one
+    assert digest("# header\nSECRET_KEY=abc\nAPI_KEY_PEPPER=def\nDEBUG=1\n") != one

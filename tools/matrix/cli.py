@@ -13,11 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 from tools.matrix import environment, report
 from tools.matrix.enumeration import Enumeration, Variant, enumerate_variants
@@ -149,6 +151,12 @@ def record_result(ledger: Ledger, result: VariantResult, commit: str) -> bool:
     return result.status == "passed"
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # `kill PID` stops a run as Ctrl-C does, its steps and their workers with it: a run started
+    # in the background from a script ignores SIGINT.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -209,11 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         mypy_cache=args.mypy_cache,
         ledger=ledger,
     )
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         results = run_matrix(variants, options, jobs=args.jobs, progress=progress, done=done)
     except KeyboardInterrupt:
         print("matrix: interrupted; running steps stopped", file=sys.stderr)
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     wall = time.monotonic() - started
     summary = report.summarize(results, wall)
 

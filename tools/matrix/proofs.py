@@ -6,10 +6,11 @@ template rendered for it. A later run that renders the same files for that label
 recorded pass instead of running the checks again; one changed byte of its render runs them.
 
 The digest covers every rendered file, by path and content, except the answers file (its
-`_commit` names the template's commit, new with every commit). It does not cover what `uv sync`
-resolves (a rendered service states version ranges, not a lock) nor the servers' versions: each
-pass keeps its date, and CI runs its `ci` subset without a ledger on every commit, which meets a
-new release of a dependency the day it comes.
+`_commit` names the template's commit, new with every commit) and the values of the secrets the
+copy writes to `.env` (random in every copy; their names are covered). It does not cover what
+`uv sync` resolves (a rendered service states version ranges, not a lock) nor the servers'
+versions: each pass keeps its date, and CI runs its `ci` subset without a ledger on every commit,
+which meets a new release of a dependency the day it comes.
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from extensions.write_env import RANDOM_SETTINGS
+
 ANSWERS_FILE = ".copier-answers.yml"
+ENV_FILE = ".env"
+RANDOM_VALUE = re.compile(
+    rb"^(" + b"|".join(name.encode() for name in RANDOM_SETTINGS) + rb")=.*$", re.M
+)
 
 
 def render_digest(project: Path) -> str:
@@ -31,7 +39,10 @@ def render_digest(project: Path) -> str:
     digest = hashlib.sha256()
     for path in _rendered_files(project):
         digest.update(path.relative_to(project).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        content = path.read_bytes()
+        if path.relative_to(project).as_posix() == ENV_FILE:
+            content = RANDOM_VALUE.sub(rb"\1=", content)
+        digest.update(content + b"\0")
     return digest.hexdigest()
 
 

@@ -354,8 +354,9 @@ def test_a_step_stopped_takes_its_workers_in_other_sessions_down(tmp_path: Path)
         f"open({str(pid_file)!r}, 'w').write(str(worker.pid))\n"
         "time.sleep(60)\n"
     )
+    # The timeout leaves the step time to start its worker on a busy machine.
     returncode, _ = _run(
-        [sys.executable, "-c", step], tmp_path, dict(os.environ), tmp_path / "log", 3
+        [sys.executable, "-c", step], tmp_path, dict(os.environ), tmp_path / "log", 10
     )
     assert returncode == -9
     worker = int(pid_file.read_text())

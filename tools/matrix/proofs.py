@@ -38,9 +38,10 @@ def render_digest(project: Path) -> str:
     """SHA-256 of a freshly rendered project: sorted relative paths and their bytes."""
     digest = hashlib.sha256()
     for path in _rendered_files(project):
-        digest.update(path.relative_to(project).as_posix().encode() + b"\0")
+        name = path.relative_to(project).as_posix()
+        digest.update(name.encode() + b"\0")
         content = path.read_bytes()
-        if path.relative_to(project).as_posix() == ENV_FILE:
+        if name == ENV_FILE:
             content = RANDOM_VALUE.sub(rb"\1=", content)
         digest.update(content + b"\0")
     return digest.hexdigest()

@@ -1,12 +1,12 @@
 """Pure ASGI middleware: it runs on every request, so no BaseHTTPMiddleware and no extra tasks."""
 
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterable
 
 import structlog
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware, cors
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,17 +21,31 @@ logger = structlog.get_logger()
 # Accept a caller's X-Request-ID only if it is short and harmless to log and echo back.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+# On every response, unless the route set its own value.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+)
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
 
 class RequestContextMiddleware:
-    """Request id (accepted or generated), one access line per request, and the 500 boundary.
+    """Request id (accepted or generated), security headers, one access line per request, and
+    the 500 boundary.
 
-    An unhandled exception is logged here, with the request id still bound, and answered with the
+    Every response gets X-Request-ID and the security headers (HSTS when asked: in production; a
+    header the route set itself is kept), from the one send wrapper every request has anyway. An
+    unhandled exception is logged here, with the request id still bound, and answered with the
     error envelope; the client never sees a traceback. Requests under `quiet_prefixes` (the
     probes) are logged only when they fail.
     """
 
-    def __init__(self, app: ASGIApp, *, quiet_prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hsts: bool, quiet_prefixes: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
+        self.security_headers = (*SECURITY_HEADERS, HSTS) if hsts else SECURITY_HEADERS
         self.quiet_prefixes = quiet_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,31 +60,35 @@ class RequestContextMiddleware:
                 if REQUEST_ID_RE.match(candidate):
                     request_id = candidate
                 break
-        request_id = request_id or uuid.uuid4().hex
+        request_id = request_id or secrets.token_hex(16)
         scope.setdefault("state", {})["request_id"] = request_id
 
         status = 500
         started = False
 
-        async def send_with_id(message: Message) -> None:
+        async def send_with_headers(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [pair for pair in self.security_headers if pair[0] not in present]
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
             await send(message)
 
         start = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_headers)
         except Exception:
             logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
             if started:
                 raise
             response = error_response(scope, 500, "internal_error", "Internal server error")
-            await response(scope, receive, send_with_id)
+            await response(scope, receive, send_with_headers)
         finally:
             if status >= 400 or not scope["path"].startswith(self.quiet_prefixes):
                 logger.info(
@@ -81,36 +99,6 @@ class RequestContextMiddleware:
                     duration_ms=round((time.perf_counter() - start) * 1000, 2),
                 )
             structlog.contextvars.clear_contextvars()
-
-
-class SecurityHeadersMiddleware:
-    """nosniff, frame deny, referrer policy on every response; HSTS when asked (production)."""
-
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
-        self.app = app
-        headers = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-        ]
-        if hsts:
-            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        # Built once as raw ASGI header pairs: per response, one pass over the headers it has.
-        self.headers = tuple(headers)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [h for h in self.headers if h[0] not in present]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 class TrustedHostMiddleware:
@@ -221,13 +209,13 @@ def middleware_stack(settings: CoreSettings) -> list[Middleware]:
         # (the rate limits count per client address): from the right of X-Forwarded-For, the
         # first address that is not a trusted proxy. Anyone else's X-Forwarded-* is ignored.
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
-    stack += [
-        Middleware(SecurityHeadersMiddleware, hsts=settings.is_production),
+    stack.append(
         Middleware(
             RequestContextMiddleware,
+            hsts=settings.is_production,
             quiet_prefixes=() if settings.log_probes else (f"{HEALTH_PREFIX}/",),
-        ),
-    ]
+        )
+    )
     if "*" not in settings.allowed_hosts:
         stack.append(Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts))
     if settings.cors_origins:

@@ -41,9 +41,7 @@ class RequestContextMiddleware:
     probes) are logged only when they fail.
     """
 
-    def __init__(
-        self, app: ASGIApp, *, hsts: bool, quiet_prefixes: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, quiet_prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.security_headers = (*SECURITY_HEADERS, HSTS) if hsts else SECURITY_HEADERS
         self.quiet_prefixes = quiet_prefixes

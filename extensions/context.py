@@ -21,7 +21,11 @@ BASE_DEPENDENCIES = (
     "fastapi-offline>=1.7.7",
     "pydantic-settings>=2.6",
     "structlog>=24.4",
-    "uvicorn[standard]>=0.32",
+    # uvicorn on asyncio's own loop, with the httptools parser (core/server.py); not the
+    # [standard] extra: uvloop would go unused (__main__.py says why), watchfiles is dev-only.
+    "httptools>=0.6.4",
+    "orjson>=3.10",  # the JSON log lines (core/logging.py)
+    "uvicorn>=0.32",
 )
 DATABASE_DEPENDENCIES = {
     "sqlite": ("aiosqlite>=0.20",),
@@ -62,6 +66,7 @@ DEV_DEPENDENCIES = (
     "pytest-cov>=6.0",
     "ruff>=0.9",
     "schemathesis>=4.32",
+    "watchfiles>=1.0",  # `serve --reload` watches the sources without polling them
 )
 # Celery ships no type hints: mypy --strict reads these stubs.
 QUEUE_DEV_DEPENDENCIES = {"celery": ("celery-types>=0.26",)}

@@ -32,7 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     uvicorn.run(
-        app, host="127.0.0.1", port=args.port, workers=1, access_log=False, log_level="warning"
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        loop="asyncio",
+        access_log=False,
+        log_level="warning",
     )
     return 0
 

@@ -67,7 +67,8 @@ BARE_REQUIREMENTS = (
     "redis[hiredis]>=6.2",
     "aio-pika>=9.4",
     "fastapi>=0.115",
-    "uvicorn[standard]>=0.32",
+    "httptools>=0.6.4",
+    "uvicorn>=0.32",
 )
 BARE_HTTP_PATH = "/publish"
 GOAL_ENQUEUE_RATIO = 0.5
@@ -309,6 +310,7 @@ def run_bare_http(args: argparse.Namespace) -> None:
         host="127.0.0.1",
         port=args.port,
         workers=1,
+        loop="asyncio",
         http="httptools",
         log_config=None,
         access_log=False,

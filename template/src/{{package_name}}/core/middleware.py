@@ -16,8 +16,6 @@ from .api import HEALTH_PREFIX
 from .errors import error_response
 from .settings import CoreSettings
 
-logger = structlog.get_logger()
-
 # Accept a caller's X-Request-ID only if it is short and harmless to log and echo back.
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -45,6 +43,9 @@ class RequestContextMiddleware:
         self.app = app
         self.security_headers = (*SECURITY_HEADERS, HSTS) if hsts else SECURITY_HEADERS
         self.quiet_prefixes = quiet_prefixes
+        # Built here, after the app configured logging: the module's lazy logger would build a
+        # new one for every line.
+        self.logger = structlog.get_logger().bind()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,14 +83,14 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
-            logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            self.logger.exception("unhandled_error", method=scope["method"], path=scope["path"])
             if started:
                 raise
             response = error_response(scope, 500, "internal_error", "Internal server error")
             await response(scope, receive, send_with_headers)
         finally:
             if status >= 400 or not scope["path"].startswith(self.quiet_prefixes):
-                logger.info(
+                self.logger.info(
                     "request",
                     method=scope["method"],
                     path=scope["path"],

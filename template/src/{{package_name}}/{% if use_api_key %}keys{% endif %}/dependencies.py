@@ -4,10 +4,10 @@ counted against the key's own rate limit (RATE_LIMIT_API_KEY)."""
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, SecurityScopes
 from starlette.datastructures import State
 
-from ..authz.dependencies import scope_requirement
+from ..authz.dependencies import scope_requirement, with_scopes
 from ..authz.principal import Principal
 from ..ratelimit.limiter import RateLimiter
 from .authentication import HEADER, KeyStore, authenticate
@@ -30,14 +30,16 @@ def key_store(state: State) -> KeyStore:
 
 
 async def get_principal(
-    request: Request, key: Annotated[str | None, Security(api_key_header)]
+    security_scopes: SecurityScopes,
+    request: Request,
+    key: Annotated[str | None, Security(api_key_header)],
 ) -> Principal:
     state = request.app.state
     settings = cast(ApiKeySettings, state.settings)
     principal = await authenticate(key_store(state), settings.pepper, key)
     limiter = cast(RateLimiter, state.rate_limiter)
     await limiter.check((POLICY, principal.subject, settings.rate_limit_api_key))
-    return principal
+    return with_scopes(principal, security_scopes)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -10,8 +10,9 @@ active is each route's own check (items/dependencies.py, CurrentUser), as before
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from fastapi.security import SecurityScopes
 
-from ..authz.dependencies import scope_requirement
+from ..authz.dependencies import scope_requirement, with_scopes
 from ..authz.principal import Principal, Scope
 from ..core.errors import UnauthorizedError
 from .dependencies import TokenDep
@@ -25,13 +26,18 @@ ROLE_SCOPES = {
 }
 
 
-async def get_principal(request: Request, token: TokenDep) -> Principal:
+async def get_principal(
+    security_scopes: SecurityScopes, request: Request, token: TokenDep
+) -> Principal:
     claims = access_claims(cast(AccountSettings, request.app.state.settings), token)
     try:
         role = Role(claims.role)
     except ValueError:  # a role this release no longer has
         raise UnauthorizedError("Invalid token") from None
-    return Principal(subject=str(claims.subject), roles=frozenset({role}), scopes=ROLE_SCOPES[role])
+    principal = Principal(
+        subject=str(claims.subject), roles=frozenset({role}), scopes=ROLE_SCOPES[role]
+    )
+    return with_scopes(principal, security_scopes)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

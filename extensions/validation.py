@@ -54,12 +54,14 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "email_validator",
         "fastapi",
         "fastapi_offline",
+        "httptools",
         "httpx",
         "hypothesis",
         "jwt",
         "kombu",
         "multipart",
         "mypy",
+        "orjson",
         "pamqp",
         "pre_commit",
         "pwdlib",
@@ -82,6 +84,7 @@ RESERVED_PACKAGE_NAMES = frozenset(
         "typing_extensions",
         "uvicorn",
         "vine",
+        "watchfiles",
     }
 )
 

@@ -944,7 +944,8 @@ def markdown(
         "- **The baselines**: *raw asyncpg* and *raw asyncmy*, FastAPI apps with one "
         "`SELECT … WHERE id` on the driver's own pool and the service's JSON shape, nothing "
         "else (no token, user check, ORM, middleware or log); *bare FastAPI*, a plain app with "
-        "the same `/health/live` route. Same Python, uvicorn, event loop and worker count.",
+        "the same `/health/live` route. Same Python, uvicorn, event loop (asyncio's own, as "
+        "the service's `serve`) and worker count.",
         "- **The loads** ([wrk](https://github.com/wg/wrk)): authenticated "
         "`GET /api/v1/items/{id}` of random items (a caching service has read every item once "
         "before its first run, and keeps them: `CACHE_TTL_SECONDS=7200`); `GET /health/live`, "

@@ -31,15 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=args.port,
-        workers=1,
-        loop="asyncio",
-        access_log=False,
-        log_level="warning",
-    )
+    uvicorn.run(app, host="127.0.0.1", port=args.port, loop="asyncio", access_log=False)
     return 0
 
 

@@ -109,15 +109,7 @@ def serve(port: int) -> None:
     import uvicorn
 
     # What the service's `serve` does, minus its logging: same server, loop and HTTP parser.
-    uvicorn.run(
-        app,
-        host="127.0.0.1",
-        port=port,
-        workers=1,
-        loop="asyncio",
-        access_log=False,
-        log_level="warning",
-    )
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="asyncio", access_log=False)
 
 
 def _checked(name: str) -> str:

@@ -624,13 +624,15 @@ SETTINGS_SECTIONS = (
                 "redis_cache",
                 "REDIS_RETRY_SECONDS",
                 "1.0",
-                "after a failure, requests do without Redis this long before one tries it again",
+                "once Redis is out of reach (refused, dropped, or nothing answered within the "
+                "timeout), requests do without it this long before one tries it again",
             ),
             (
                 "redis_cache",
                 "REDIS_MAX_CONNECTIONS",
-                "100",
-                "connections per worker process; a request waits for a free one within the timeout",
+                "256",
+                "connections per worker process, as many as its requests in flight; a request "
+                "waits for a free one within the timeout",
             ),
         ),
     ),
